@@ -1,0 +1,1 @@
+"""ChatWait: one prompt, several agents, two ways to wait."""

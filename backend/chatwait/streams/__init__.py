@@ -1,0 +1,6 @@
+"""Turn event logs: in-process by default, Redis Streams when `REDIS_URL` is set."""
+
+from chatwait.streams.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
+from chatwait.streams.memory import MemoryEventLog
+
+__all__ = ["EventLogUnavailable", "LogRead", "LoggedEvent", "MemoryEventLog", "TurnEventLog"]

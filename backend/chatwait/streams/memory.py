@@ -1,0 +1,96 @@
+"""The in-process turn event log: the embedded default, one process, no Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from chatwait.streams.base import LoggedEvent, LogRead, TurnEventLog
+
+
+@dataclass(slots=True)
+class _TurnBuffer:
+    events: list[LoggedEvent] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    finished_at: float | None = None
+
+
+class MemoryEventLog(TurnEventLog):
+    """Keeps live turns whole and finished ones for `ttl_seconds`, at most `max_turns`.
+
+    Waiting readers share one `asyncio.Event` per turn, swapped on every append, so a
+    thousand idle readers cost one object each and no polling.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl_seconds: float = 600.0,
+        max_turns: int = 2000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._turns: OrderedDict[str, _TurnBuffer] = OrderedDict()
+        self._ttl = ttl_seconds
+        self._max_turns = max_turns
+        self._clock = clock
+
+    def __len__(self) -> int:
+        return len(self._turns)
+
+    async def append(self, turn_id: str, event: LoggedEvent) -> None:
+        buffer = self._turns.get(turn_id)
+        if buffer is None:
+            self._evict()
+            buffer = self._turns[turn_id] = _TurnBuffer()
+        expected = len(buffer.events) + 1
+        if event.seq != expected:
+            raise ValueError(f"turn {turn_id}: seq {event.seq} appended, {expected} expected")
+        buffer.events.append(event)
+        self._wake(buffer)
+
+    async def finish(self, turn_id: str) -> None:
+        buffer = self._turns.get(turn_id)
+        if buffer is not None:
+            buffer.finished_at = self._clock()
+            self._wake(buffer)
+
+    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
+        buffer = self._turns.get(turn_id)
+        if buffer is None or self._expired(buffer):
+            return None
+        if after >= len(buffer.events) and buffer.finished_at is None and wait > 0:
+            changed = buffer.changed
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), timeout=wait)
+        events = buffer.events
+        return LogRead(
+            events=events[max(after, 0) :],
+            last_seq=len(events),
+            finished=buffer.finished_at is not None,
+        )
+
+    async def close(self) -> None:
+        for buffer in self._turns.values():
+            buffer.changed.set()
+
+    def _wake(self, buffer: _TurnBuffer) -> None:
+        buffer.changed.set()
+        buffer.changed = asyncio.Event()
+
+    def _expired(self, buffer: _TurnBuffer) -> bool:
+        return buffer.finished_at is not None and self._clock() - buffer.finished_at > self._ttl
+
+    def _evict(self) -> None:
+        """Drop expired turns, then the oldest finished ones while over the cap."""
+        for turn_id in [t for t, b in self._turns.items() if self._expired(b)]:
+            del self._turns[turn_id]
+        if len(self._turns) < self._max_turns:
+            return
+        for turn_id in [t for t, b in self._turns.items() if b.finished_at is not None]:
+            del self._turns[turn_id]
+            if len(self._turns) < self._max_turns:
+                return

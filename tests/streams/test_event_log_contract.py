@@ -1,0 +1,123 @@
+"""The contract every turn event log keeps, run against each implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from chatwait.streams import LoggedEvent, MemoryEventLog, TurnEventLog
+
+
+@pytest.fixture(params=["memory"])
+async def log(request: pytest.FixtureRequest) -> AsyncIterator[TurnEventLog]:
+    """One fresh log per test; more implementations join the params list."""
+    event_log: TurnEventLog = MemoryEventLog(ttl_seconds=60, max_turns=100)
+    await event_log.start()
+    yield event_log
+    await event_log.close()
+
+
+def _event(seq: int, kind: str = "delta") -> LoggedEvent:
+    return LoggedEvent(seq=seq, type=kind, data=f'{{"n": {seq}}}')
+
+
+def _turn() -> str:
+    return f"turn-{uuid.uuid4().hex}"
+
+
+async def test_unknown_turn_reads_none(log: TurnEventLog) -> None:
+    assert await log.read(_turn(), 0, wait=0) is None
+
+
+async def test_read_after_returns_only_later_events_in_order(log: TurnEventLog) -> None:
+    turn = _turn()
+    for seq in range(1, 6):
+        await log.append(turn, _event(seq))
+    read = await log.read(turn, 2, wait=0)
+    assert read is not None
+    assert [e.seq for e in read.events] == [3, 4, 5]
+    assert read.events[0] == _event(3)
+    assert read.last_seq == 5 and not read.finished
+
+
+async def test_live_turn_wait_times_out_with_no_events(log: TurnEventLog) -> None:
+    turn = _turn()
+    await log.append(turn, _event(1))
+    read = await log.read(turn, 1, wait=0.01)
+    assert read is not None and read.events == [] and not read.finished
+
+
+async def test_waiting_reader_wakes_on_append(log: TurnEventLog) -> None:
+    turn = _turn()
+    await log.append(turn, _event(1))
+    reader = asyncio.create_task(log.read(turn, 1, wait=30))
+    await asyncio.sleep(0)
+    await log.append(turn, _event(2))
+    read = await asyncio.wait_for(reader, 10)
+    assert read is not None and [e.seq for e in read.events] == [2]
+
+
+async def test_finish_wakes_reader_and_reports_finished(log: TurnEventLog) -> None:
+    turn = _turn()
+    await log.append(turn, _event(1, "turn_started"))
+    reader = asyncio.create_task(log.read(turn, 1, wait=30))
+    await asyncio.sleep(0)
+    await log.append(turn, _event(2, "turn_done"))
+    await log.finish(turn)
+    read = await asyncio.wait_for(reader, 10)
+    assert read is not None
+    final = await log.read(turn, read.events[-1].seq if read.events else 1, wait=30)
+    assert final is not None and final.finished and final.events == []
+    assert final.last_seq == 2
+
+
+async def test_reading_a_finished_turn_returns_everything_after(log: TurnEventLog) -> None:
+    turn = _turn()
+    for seq in range(1, 4):
+        await log.append(turn, _event(seq))
+    await log.finish(turn)
+    read = await log.read(turn, 0, wait=30)
+    assert read is not None and read.finished
+    assert [e.seq for e in read.events] == [1, 2, 3]
+
+
+async def test_turns_are_independent(log: TurnEventLog) -> None:
+    first, second = _turn(), _turn()
+    await log.append(first, _event(1))
+    await log.append(second, _event(1))
+    await log.append(second, _event(2))
+    one, two = await log.read(first, 0, wait=0), await log.read(second, 0, wait=0)
+    assert one is not None and two is not None
+    assert (one.last_seq, two.last_seq) == (1, 2)
+
+
+async def test_memory_log_expires_finished_turns_after_ttl() -> None:
+    now = [0.0]
+    log = MemoryEventLog(ttl_seconds=5, max_turns=10, clock=lambda: now[0])
+    await log.append("t", _event(1))
+    await log.finish("t")
+    now[0] = 4.0
+    assert await log.read("t", 0, wait=0) is not None
+    now[0] = 6.0
+    assert await log.read("t", 0, wait=0) is None
+
+
+async def test_memory_log_caps_turns_by_evicting_finished_ones_first() -> None:
+    log = MemoryEventLog(ttl_seconds=600, max_turns=2)
+    await log.append("done", _event(1))
+    await log.finish("done")
+    await log.append("live", _event(1))
+    await log.append("new", _event(1))
+    assert await log.read("done", 0, wait=0) is None
+    assert await log.read("live", 0, wait=0) is not None
+    assert await log.read("new", 0, wait=0) is not None
+
+
+async def test_memory_log_rejects_a_gap_in_seq() -> None:
+    log = MemoryEventLog()
+    await log.append("t", _event(1))
+    with pytest.raises(ValueError):
+        await log.append("t", _event(3))
