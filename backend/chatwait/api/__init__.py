@@ -1,0 +1,5 @@
+"""HTTP: routes, schemas, SSE framing, error mapping."""
+
+from chatwait.api.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,117 @@
+"""`chatwait`: serve (default), run the offline provider alone, migrate, export OpenAPI."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from chatwait.config import Settings, get_settings
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from chatwait.api import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
+        access_log=False,
+    )
+
+
+def _sim(args: argparse.Namespace, settings: Settings) -> None:
+    from chatwait.sim import SimConfig, run
+
+    config = SimConfig.from_settings(settings)
+    overrides = {
+        "ttft_ms": args.ttft_ms,
+        "tokens_per_second": args.tokens_per_second,
+        "answer_tokens": args.answer_tokens,
+    }
+    from dataclasses import replace
+
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    if args.stamp_tokens:
+        config = replace(config, stamp_tokens=True)
+    run(host=args.host or "127.0.0.1", port=args.port, config=config)
+
+
+def _db(args: argparse.Namespace, settings: Settings) -> None:
+    from chatwait.store import Database
+
+    async def migrate() -> None:
+        db = Database(settings.resolved_database_url)
+        try:
+            if args.action == "upgrade":
+                await db.upgrade(args.revision or "head")
+            else:
+                await db.downgrade(args.revision or "base")
+        finally:
+            await db.dispose()
+
+    asyncio.run(migrate())
+    target = args.revision or ("head" if args.action == "upgrade" else "base")
+    print(f"database {args.action} to {target}: done")
+
+
+def _openapi(args: argparse.Namespace, settings: Settings) -> None:
+    from chatwait.api import create_app
+
+    spec = create_app(settings.model_copy(update={"ui_enabled": False})).openapi()
+    text = json.dumps(spec, indent=2, ensure_ascii=False) + "\n"
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.out).write_text(text, encoding="utf-8")
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(
+        prog="chatwait",
+        description="ChatWait: one prompt, several agents. With no command, serves the API "
+        "and UI on http://127.0.0.1:8000 (settings from the environment and .env).",
+    )
+    root.add_argument("--host", help="interface to listen on (CHATWAIT_HOST, default 127.0.0.1)")
+    root.add_argument("--port", type=int, help="port to listen on (CHATWAIT_PORT, default 8000)")
+    commands = root.add_subparsers(dest="command")
+    commands.add_parser("serve", help="serve the API and UI (the default)")
+    sim = commands.add_parser("sim", help="run the offline OpenAI-compatible provider alone")
+    sim.add_argument("--host", dest="host", default=None)
+    sim.add_argument("--port", dest="port", type=int, default=8001)
+    sim.add_argument("--ttft-ms", type=float, help="time to first token (SIM_TTFT_MS)")
+    sim.add_argument("--tokens-per-second", type=float, help="token rate (SIM_TOKENS_PER_SECOND)")
+    sim.add_argument("--answer-tokens", type=int, help="answer length (SIM_ANSWER_TOKENS)")
+    sim.add_argument("--stamp-tokens", action="store_true", help="tokens carry their send time")
+    db = commands.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade"])
+    db.add_argument("revision", nargs="?", help="target revision (default head / base)")
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--out", default="specs/openapi.json", help="file, or - for stdout")
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    settings = get_settings()
+    if args.command == "sim":
+        _sim(args, settings)
+        return
+    updates = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings.model_copy(update=updates)
+    if args.command == "db":
+        _db(args, settings)
+    elif args.command == "openapi":
+        _openapi(args, settings)
+    else:
+        _serve(settings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Count HTTP attempts per run, whichever layer retries.
+
+The `openai` client does the retrying (backoff with jitter, `Retry-After`), out of sight
+of the Agents SDK. Every attempt is one HTTP request, so an httpx request hook counts them
+into a counter the run task puts in a context variable: contextvars are copied into the
+tasks the SDK spawns, so the count lands on the right run even with many runs sharing one
+client.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import httpx2
+
+
+@dataclass(slots=True)
+class AttemptCounter:
+    """HTTP requests sent to the provider on behalf of one run."""
+
+    count: int = 0
+
+
+_current: ContextVar[AttemptCounter | None] = ContextVar("chatwait_attempts", default=None)
+
+
+def track_attempts() -> AttemptCounter:
+    """Start counting the attempts of the calling task (and the tasks it spawns)."""
+    counter = AttemptCounter()
+    _current.set(counter)
+    return counter
+
+
+async def count_request(request: httpx2.Request) -> None:
+    """httpx event hook: one more attempt for the run that sent `request`."""
+    counter = _current.get()
+    if counter is not None:
+        counter.count += 1

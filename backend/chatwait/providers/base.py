@@ -1,0 +1,94 @@
+"""A provider: one OpenAI-compatible endpoint, its key, its model allowlist.
+
+Every provider, the offline one included, is reached the same way: an `AsyncOpenAI`
+client with an explicit timeout and retry budget under an Agents SDK
+`OpenAIChatCompletionsModel`. The SDK asks for usage in streams only when the host is
+api.openai.com, so `include_usage=True` is set for every provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx2
+from agents import Agent, ModelSettings, OpenAIChatCompletionsModel
+from openai import AsyncOpenAI
+
+from chatwait.providers._attempts import count_request
+from chatwait.providers.prices import cost_usd
+
+MAX_CONNECTIONS = 4096
+"""Streams held open at once per provider; benchmarks hold over a thousand."""
+
+
+@dataclass
+class Provider:
+    """One endpoint and what may be asked of it."""
+
+    name: str
+    base_url: str
+    api_key: str | None
+    models: tuple[str, ...]
+    default_model: str
+    timeout: float = 60.0
+    max_retries: int = 2
+    price_provider: str | None = None
+    unavailable_reason: str | None = None
+    accepts: Callable[[str], bool] | None = None
+    """Extra models allowed beyond `models` (the offline provider's parametrised faults)."""
+    _client: AsyncOpenAI | None = field(default=None, repr=False)
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable_reason is None
+
+    def allows(self, model: str) -> bool:
+        """Whether `model` is within this provider's allowlist."""
+        return model in self.models or (self.accepts is not None and self.accepts(model))
+
+    def client(self) -> AsyncOpenAI:
+        """The shared client, built on first use (a missing key never fails start-up)."""
+        if self._client is None:
+            http_client = httpx2.AsyncClient(
+                timeout=self.timeout,
+                limits=httpx2.Limits(
+                    max_connections=MAX_CONNECTIONS, max_keepalive_connections=256
+                ),
+                event_hooks={"request": [count_request]},
+            )
+            self._client = AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=self.api_key or "unused",
+                timeout=self.timeout,
+                max_retries=self.max_retries,
+                http_client=http_client,
+            )
+        return self._client
+
+    def build_agent(self, *, agent_name: str, model: str, instructions: str) -> Agent:
+        """An Agents SDK agent answering with `model` through this provider."""
+        return Agent(
+            name=agent_name,
+            instructions=instructions,
+            model=OpenAIChatCompletionsModel(model=model, openai_client=self.client()),
+            model_settings=ModelSettings(include_usage=True),
+        )
+
+    def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:
+        """What this usage cost, or None where no price is known."""
+        return cost_usd(
+            price_provider=self.price_provider,
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+        )
+
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in an error, a log line or a stored row."""
+        return (self.api_key,) if self.api_key else ()
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None

@@ -1,0 +1,69 @@
+"""Everything a running server holds, built once at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+
+from agents import set_tracing_disabled
+
+from chatwait.config import Settings
+from chatwait.providers import ProviderRegistry
+from chatwait.store import Database, repo
+from chatwait.streams import MemoryEventLog, TurnEventLog
+from chatwait.turns import TurnReader, TurnService
+
+log = logging.getLogger("chatwait.runtime")
+
+
+def replica_id() -> str:
+    """This process among replicas: host, pid and a random part (pids get reused)."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def build_event_log(settings: Settings) -> TurnEventLog:
+    if settings.redis_url:
+        from chatwait.streams.redis import RedisEventLog
+
+        return RedisEventLog(settings.redis_url, ttl_seconds=settings.event_log_ttl_seconds)
+    return MemoryEventLog(
+        ttl_seconds=settings.event_log_ttl_seconds, max_turns=settings.event_log_max_turns
+    )
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    registry: ProviderRegistry
+    log: TurnEventLog
+    turns: TurnService
+    reader: TurnReader
+    owner: str
+
+    @classmethod
+    async def start(cls, settings: Settings) -> Runtime:
+        set_tracing_disabled(not settings.tracing_enabled)
+        db = Database(settings.resolved_database_url)
+        await db.upgrade()
+        owner = replica_id()
+        if not settings.redis_url:
+            async with db.session() as session:
+                interrupted = await repo.interrupt_runs(session=session)
+            if interrupted:
+                log.warning("marked %d runs of a previous process interrupted", interrupted)
+        registry = ProviderRegistry.from_settings(settings)
+        event_log = build_event_log(settings)
+        await event_log.start()
+        turns = TurnService(settings=settings, db=db, registry=registry, log=event_log, owner=owner)
+        reader = TurnReader(log=event_log, db=db)
+        return cls(settings, db, registry, event_log, turns, reader, owner)
+
+    async def stop(self) -> None:
+        await self.turns.shutdown(self.settings.shutdown_grace_seconds)
+        await self.log.close()
+        await self.registry.aclose()
+        await self.db.dispose()

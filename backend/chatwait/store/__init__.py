@@ -1,0 +1,7 @@
+"""SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
+
+from chatwait.store import repo
+from chatwait.store.db import Database
+from chatwait.store.models import Conversation, Run, Turn, User
+
+__all__ = ["Conversation", "Database", "Run", "Turn", "User", "repo"]

@@ -1,0 +1,243 @@
+"""Repository functions: keyword-only, one job each, the session passed in.
+
+Routes and turns never see a session: they call these through `Database.session()`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from chatwait.store.models import Conversation, Run, Turn, User, utcnow
+
+LOCAL_USER = "local"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A run to create with its turn."""
+
+    run_id: str
+    agent: str
+    provider: str
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Everything a run's terminal row holds."""
+
+    status: str
+    output: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    attempts: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    error_retryable: bool = False
+
+
+async def ensure_user(*, session: AsyncSession, identifier: str = LOCAL_USER) -> str:
+    """The id of the user with this identifier, created on first use."""
+    user_id = await session.scalar(select(User.id).where(User.identifier == identifier))
+    if user_id is None:
+        user_id = new_id()
+        session.add(User(id=user_id, identifier=identifier))
+        await session.flush()
+    return user_id
+
+
+def make_title(message: str, limit: int = 60) -> str:
+    """A conversation title from its first message: first line, whole words, <= limit."""
+    line = " ".join(message.split())
+    if len(line) <= limit:
+        return line or "New conversation"
+    cut = line[:limit].rsplit(" ", 1)[0] or line[:limit]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+async def create_conversation(*, session: AsyncSession, user_id: str, title: str) -> Conversation:
+    conversation = Conversation(id=new_id(), user_id=user_id, title=title, meta={})
+    session.add(conversation)
+    await session.flush()
+    return conversation
+
+
+async def get_conversation(*, session: AsyncSession, conversation_id: str) -> Conversation | None:
+    return await session.get(Conversation, conversation_id)
+
+
+async def get_conversation_with_turns(
+    *, session: AsyncSession, conversation_id: str
+) -> Conversation | None:
+    query = (
+        select(Conversation)
+        .where(Conversation.id == conversation_id)
+        .options(selectinload(Conversation.turns).selectinload(Turn.runs))
+    )
+    return await session.scalar(query)
+
+
+async def list_conversations(
+    *, session: AsyncSession, user_id: str, limit: int, offset: int
+) -> tuple[Sequence[Conversation], int]:
+    """A page of conversations, most recently active first, and the total count."""
+    query = (
+        select(Conversation)
+        .where(Conversation.user_id == user_id)
+        .order_by(Conversation.updated_at.desc(), Conversation.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    total = await session.scalar(
+        select(func.count()).select_from(Conversation).where(Conversation.user_id == user_id)
+    )
+    return (await session.scalars(query)).all(), int(total or 0)
+
+
+async def update_conversation(
+    *,
+    session: AsyncSession,
+    conversation: Conversation,
+    title: str | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Conversation:
+    if title is not None:
+        conversation.title = title
+    if metadata is not None:
+        conversation.meta = metadata
+    conversation.updated_at = utcnow()
+    await session.flush()
+    return conversation
+
+
+async def delete_conversation(*, session: AsyncSession, conversation: Conversation) -> None:
+    await session.delete(conversation)
+    await session.flush()
+
+
+async def create_turn(
+    *,
+    session: AsyncSession,
+    conversation: Conversation,
+    turn_id: str,
+    message: str,
+    runs: Sequence[NewRun],
+    owner: str,
+) -> Turn:
+    """The turn and all its runs, `running`, in the caller's transaction."""
+    now = utcnow()
+    turn = Turn(
+        id=turn_id,
+        conversation_id=conversation.id,
+        message=message,
+        status="running",
+        owner=owner,
+        created_at=now,
+    )
+    session.add(turn)
+    for position, run in enumerate(runs):
+        session.add(
+            Run(
+                id=run.run_id,
+                turn_id=turn_id,
+                position=position,
+                agent=run.agent,
+                provider=run.provider,
+                model=run.model,
+                status="running",
+                output="",
+                attempts=0,
+                started_at=now,
+            )
+        )
+    conversation.updated_at = now
+    await session.flush()
+    return turn
+
+
+async def finish_run(*, session: AsyncSession, run_id: str, result: RunResult) -> None:
+    values = {name: getattr(result, name) for name in RunResult.__slots__}
+    await session.execute(
+        update(Run).where(Run.id == run_id).values(**values, finished_at=utcnow())
+    )
+
+
+async def finish_turn(
+    *, session: AsyncSession, turn_id: str, status: str, transcript: str | None
+) -> None:
+    await session.execute(
+        update(Turn)
+        .where(Turn.id == turn_id)
+        .values(status=status, transcript=transcript, finished_at=utcnow())
+    )
+
+
+async def get_turn(*, session: AsyncSession, turn_id: str) -> Turn | None:
+    query = select(Turn).where(Turn.id == turn_id).options(selectinload(Turn.runs))
+    return await session.scalar(query)
+
+
+async def agent_history(
+    *, session: AsyncSession, conversation_id: str, agent: str, limit: int
+) -> list[tuple[str, str | None]]:
+    """(user message, this agent's answer or None) for the last `limit` finished turns."""
+    turns = (
+        await session.scalars(
+            select(Turn)
+            .where(Turn.conversation_id == conversation_id, Turn.status != "running")
+            .order_by(Turn.created_at.desc())
+            .limit(limit)
+            .options(selectinload(Turn.runs))
+        )
+    ).all()
+    history = []
+    for turn in reversed(turns):
+        answer = next((r.output for r in turn.runs if r.agent == agent and r.output), None)
+        history.append((turn.message, answer))
+    return history
+
+
+async def interrupt_runs(
+    *, session: AsyncSession, owner: str | None = None, before: datetime | None = None
+) -> int:
+    """Mark `running` runs and turns as `interrupted` (all, or one dead owner's)."""
+    turn_filter = [Turn.status == "running"]
+    if owner is not None:
+        turn_filter.append(Turn.owner == owner)
+    if before is not None:
+        turn_filter.append(Turn.created_at < before)
+    turn_ids = select(Turn.id).where(*turn_filter).scalar_subquery()
+    now = utcnow()
+    result = await session.execute(
+        update(Run)
+        .where(Run.status == "running", Run.turn_id.in_(turn_ids))
+        .values(
+            status="interrupted",
+            error_code="interrupted",
+            finished_at=now,
+            error_message="the server stopped before this run finished",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(Turn)
+        .where(*turn_filter)
+        .values(status="interrupted", finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

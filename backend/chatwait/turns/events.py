@@ -1,0 +1,83 @@
+"""The events of a turn, as typed records with a `Literal` tag, and their one encoding.
+
+Each record knows its payload; `encode` turns it into JSON once, at the writer, and that
+text is what the log stores, the SSE stream sends and the transcript keeps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeAlias
+
+
+def encode(payload: dict[str, Any]) -> str:
+    """Compact JSON, UTF-8 kept as is (a token's text is most of a delta)."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    type: ClassVar[Literal["turn_started"]] = "turn_started"
+    turn_id: str
+    conversation_id: str
+    runs: list[dict[str, str]]
+    """[{run_id, agent, provider, model}], in request order."""
+
+    def payload(self) -> dict[str, Any]:
+        return {"turn_id": self.turn_id, "conversation_id": self.conversation_id, "runs": self.runs}
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    type: ClassVar[Literal["run_started"]] = "run_started"
+    run_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"run_id": self.run_id}
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    type: ClassVar[Literal["delta"]] = "delta"
+    run_id: str
+    index: int
+    """0-based position of this chunk within its run: (run_id, index) is unique."""
+    text: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "index": self.index, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class RunDone:
+    type: ClassVar[Literal["run_done"]] = "run_done"
+    run: dict[str, Any]
+    """The run as `/chat/wait` shows it, without `output` (the deltas carried it)."""
+
+    def payload(self) -> dict[str, Any]:
+        return self.run
+
+
+@dataclass(frozen=True, slots=True)
+class RunError:
+    type: ClassVar[Literal["run_error"]] = "run_error"
+    run: dict[str, Any]
+    """The run object; `status` and `error` say how it ended."""
+
+    def payload(self) -> dict[str, Any]:
+        return self.run
+
+
+@dataclass(frozen=True, slots=True)
+class TurnDone:
+    type: ClassVar[Literal["turn_done"]] = "turn_done"
+    turn_id: str
+    status: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"turn_id": self.turn_id, "status": self.status}
+
+
+TurnEvent: TypeAlias = TurnStarted | RunStarted | Delta | RunDone | RunError | TurnDone
+"""Every event a turn emits."""

@@ -1,0 +1,255 @@
+"""Run turns: validate, persist, fan out to concurrent runs, finalize.
+
+A turn is owned by this process from `start` until its `turn_done` is logged and its row
+is final. Runs live in tasks the service holds, never in an HTTP handler, so a client
+that disconnects changes nothing; `cancel` and `shutdown` are the only ways to stop them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from chatwait.config import Settings
+from chatwait.errors import Conflict, NotFound
+from chatwait.providers import ProviderRegistry, ResolvedAgent
+from chatwait.store import Database, repo
+from chatwait.store.repo import NewRun, RunResult
+from chatwait.streams import TurnEventLog
+from chatwait.turns.events import Delta, RunDone, RunError, RunStarted, TurnDone, TurnStarted
+from chatwait.turns.history import build_input
+from chatwait.turns.live import LiveTurn
+from chatwait.turns.run import execute_run
+from chatwait.turns.validation import check_text
+
+log = logging.getLogger("chatwait.turns")
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    message: str
+    conversation_id: str | None = None
+    agents: list[str] | None = None
+    models: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRun:
+    run_id: str
+    resolved: ResolvedAgent
+    items: list[dict[str, object]]
+
+
+def run_public(
+    run_id: str, resolved_agent: str, provider: str, model: str, result: RunResult
+) -> dict[str, object]:
+    """A finished run as clients see it (the `/chat/wait` run object)."""
+    error = None
+    if result.error_code:
+        error = {
+            "code": result.error_code,
+            "message": result.error_message,
+            "retryable": result.error_retryable,
+        }
+    return {
+        "run_id": run_id,
+        "agent": resolved_agent,
+        "provider": provider,
+        "model": model,
+        "status": result.status,
+        "output": result.output,
+        "error": error,
+        "usage": {"input_tokens": result.input_tokens, "output_tokens": result.output_tokens},
+        "cost_usd": result.cost_usd,
+        "latency_ms": result.latency_ms,
+        "ttft_ms": result.ttft_ms,
+        "attempts": result.attempts,
+    }
+
+
+class TurnService:
+    """Starts turns and owns every run until it ends."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        registry: ProviderRegistry,
+        log: TurnEventLog,
+        owner: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.registry = registry
+        self.log = log
+        self.owner = owner
+        self.clock = clock
+        self.live: dict[str, LiveTurn] = {}
+        self._finalizers: set[asyncio.Task[None]] = set()
+        self.remote_cancel: Callable[[str], Awaitable[None]] | None = None
+        """Set when turns may run on other replicas: asks the owner to cancel."""
+
+    async def start(self, request: TurnRequest) -> LiveTurn:
+        """Validate and persist the turn, emit `turn_started`, start its runs."""
+        message = check_text(
+            request.message, field="message", limit=self.settings.max_message_chars
+        )
+        resolved = self.registry.resolve_many(
+            request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
+        )
+        turn_id = repo.new_id()
+        planned: list[PlannedRun] = []
+        async with self.db.session() as session:
+            conversation = await self._conversation(session, request.conversation_id, message)
+            for agent in resolved:
+                history = await repo.agent_history(
+                    session=session,
+                    conversation_id=conversation.id,
+                    agent=agent.spec.name,
+                    limit=self.settings.history_max_messages,
+                )
+                items = build_input(
+                    history,
+                    message,
+                    max_messages=self.settings.history_max_messages,
+                    max_tokens=self.settings.history_max_tokens,
+                )
+                planned.append(PlannedRun(repo.new_id(), agent, items))
+            await repo.create_turn(
+                session=session,
+                conversation=conversation,
+                turn_id=turn_id,
+                message=message,
+                owner=self.owner,
+                runs=[
+                    NewRun(
+                        p.run_id, p.resolved.spec.name, p.resolved.provider.name, p.resolved.model
+                    )
+                    for p in planned
+                ],
+            )
+            conversation_id = conversation.id
+        live = LiveTurn(turn_id, conversation_id, self.log)
+        self.live[turn_id] = live
+        await live.emit(TurnStarted(turn_id, conversation_id, [_run_ref(p) for p in planned]))
+        finalizer = asyncio.create_task(self._drive(live, planned), name=f"turn-{turn_id}")
+        self._finalizers.add(finalizer)
+        finalizer.add_done_callback(self._finalizers.discard)
+        return live
+
+    async def _conversation(self, session, conversation_id: str | None, message: str):  # type: ignore[no-untyped-def]
+        if conversation_id is None:
+            user_id = await repo.ensure_user(session=session)
+            return await repo.create_conversation(
+                session=session, user_id=user_id, title=repo.make_title(message)
+            )
+        conversation = await repo.get_conversation(session=session, conversation_id=conversation_id)
+        if conversation is None:
+            raise NotFound(f"conversation {conversation_id} does not exist")
+        return conversation
+
+    async def _drive(self, live: LiveTurn, planned: list[PlannedRun]) -> None:
+        """Run every agent concurrently, then end the turn; never raises."""
+        try:
+            await asyncio.gather(*(self._run(live, p) for p in planned))
+            status = live.cancel_status or "done"
+            await live.emit(TurnDone(live.turn_id, status))
+            async with self.db.session() as session:
+                await repo.finish_turn(
+                    session=session,
+                    turn_id=live.turn_id,
+                    status=status,
+                    transcript=live.transcript_text(),
+                )
+            await self.log.finish(live.turn_id)
+        except Exception:
+            log.exception("turn %s could not be finalized", live.turn_id)
+        finally:
+            self.live.pop(live.turn_id, None)
+            live.finished.set()
+
+    async def _run(self, live: LiveTurn, planned: PlannedRun) -> None:
+        run_id, resolved = planned.run_id, planned.resolved
+        await live.emit(RunStarted(run_id))
+
+        async def emit_delta(index: int, text: str) -> None:
+            await live.emit(Delta(run_id, index, text))
+
+        result = await execute_run(
+            resolved,
+            planned.items,
+            instructions=self.settings.system_prompt,
+            tracing=self.settings.tracing_enabled,
+            time_limit=self.settings.run_timeout_seconds,
+            emit_delta=emit_delta,
+            register=lambda task: live.tasks.__setitem__(run_id, task),
+            cancel_status=lambda: live.cancel_status,
+            clock=self.clock,
+        )
+        live.tasks.pop(run_id, None)
+        try:
+            async with self.db.session() as session:
+                await repo.finish_run(session=session, run_id=run_id, result=result)
+        except Exception:
+            log.exception("run %s: could not persist its result", run_id)
+        public = run_public(
+            run_id, resolved.spec.name, resolved.provider.name, resolved.model, result
+        )
+        public.pop("output")
+        await live.emit(RunDone(public) if result.status == "done" else RunError(public))
+
+    async def cancel(self, turn_id: str, *, status: str = "cancelled") -> bool:
+        """Cancel the runs of a live turn of this process; False if it is not live here."""
+        live = self.live.get(turn_id)
+        if live is None:
+            return False
+        live.cancel_status = live.cancel_status or status
+        for task in list(live.tasks.values()):
+            task.cancel()
+        return True
+
+    async def request_cancel(self, turn_id: str) -> str:
+        """Cancel a turn by id: 404 unknown, 409 already ended, else `cancelling`."""
+        if await self.cancel(turn_id):
+            return "cancelling"
+        async with self.db.session() as session:
+            turn = await repo.get_turn(session=session, turn_id=turn_id)
+        if turn is None:
+            raise NotFound(f"turn {turn_id} does not exist")
+        if turn.status != "running":
+            raise Conflict(f"turn {turn_id} already ended with status {turn.status!r}")
+        if self.remote_cancel is not None:
+            await self.remote_cancel(turn_id)
+            return "cancelling"
+        raise Conflict(f"turn {turn_id} is running in another process that cannot be reached")
+
+    async def wait(self, live: LiveTurn) -> None:
+        """Until the turn is final; a cancelled waiter (client gone) leaves the turn alone."""
+        await live.finished.wait()
+
+    async def shutdown(self, grace: float) -> None:
+        """Let runs finish for `grace` seconds, then end the rest `interrupted`."""
+        pending = {live.finished for live in self.live.values()}
+        if pending:
+            waiters = [asyncio.create_task(event.wait()) for event in pending]
+            _, late = await asyncio.wait(waiters, timeout=grace)
+            for task in late:
+                task.cancel()
+        for turn_id in list(self.live):
+            await self.cancel(turn_id, status="interrupted")
+        if self._finalizers:
+            await asyncio.wait(set(self._finalizers), timeout=max(grace, 5.0))
+
+
+def _run_ref(planned: PlannedRun) -> dict[str, str]:
+    return {
+        "run_id": planned.run_id,
+        "agent": planned.resolved.spec.name,
+        "provider": planned.resolved.provider.name,
+        "model": planned.resolved.model,
+    }
