@@ -7,17 +7,39 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.asyncio import Redis
 
-from chatwait.streams import LoggedEvent, MemoryEventLog, TurnEventLog
+from chatwait.streams import EventLogUnavailable, LoggedEvent, MemoryEventLog, TurnEventLog
+from chatwait.streams.redis import RedisEventLog
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-@pytest.fixture(params=["memory"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 async def log(request: pytest.FixtureRequest) -> AsyncIterator[TurnEventLog]:
     """One fresh log per test; more implementations join the params list."""
-    event_log: TurnEventLog = MemoryEventLog(ttl_seconds=60, max_turns=100)
-    await event_log.start()
+    if request.param == "memory":
+        event_log: TurnEventLog = MemoryEventLog(ttl_seconds=60, max_turns=100)
+        await event_log.start()
+        yield event_log
+        await event_log.close()
+        return
+    prefix = f"chatwait-test-{uuid.uuid4().hex[:12]}"
+    event_log = RedisEventLog(REDIS_URL, ttl_seconds=60, key_prefix=prefix)
+    try:
+        await event_log.start()
+    except EventLogUnavailable as exc:
+        await event_log.close()
+        pytest.skip(f"Redis at 127.0.0.1:6379 is not reachable: {exc}")
     yield event_log
     await event_log.close()
+    cleanup = Redis.from_url(REDIS_URL)
+    try:
+        keys = [key async for key in cleanup.scan_iter(match=f"{prefix}:*")]
+        if keys:
+            await cleanup.delete(*keys)
+    finally:
+        await cleanup.aclose()
 
 
 def _event(seq: int, kind: str = "delta") -> LoggedEvent:

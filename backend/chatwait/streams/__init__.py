@@ -2,5 +2,14 @@
 
 from chatwait.streams.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
 from chatwait.streams.memory import MemoryEventLog
+from chatwait.streams.redis import RedisEventLog, RedisLogUnreachable
 
-__all__ = ["EventLogUnavailable", "LogRead", "LoggedEvent", "MemoryEventLog", "TurnEventLog"]
+__all__ = [
+    "EventLogUnavailable",
+    "LogRead",
+    "LoggedEvent",
+    "MemoryEventLog",
+    "RedisEventLog",
+    "RedisLogUnreachable",
+    "TurnEventLog",
+]
