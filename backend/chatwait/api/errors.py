@@ -42,7 +42,9 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"}.get(
+    code = {
+        400: "bad_request", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"
+    }.get(
         exc.status_code, "http_error"
     )
     return error_response(exc.status_code, code, str(exc.detail))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from chatwait.turns import TurnRequest
 router = APIRouter(prefix="/chat", tags=["chat"])
 
 MAX_SEQ = 2**31 - 1
+_SEQ = re.compile(r"[0-9]{1,10}")
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Turn events (see specs/sse.md)"},
     **ERROR_RESPONSES,
@@ -63,7 +65,7 @@ def _resume_point(last_event_id: str | None, after: int | None) -> int:
     if last_event_id is None:
         return after or 0
     text = last_event_id.strip()
-    if not text.isdigit() or len(text) > 10 or int(text) > MAX_SEQ:
+    if not _SEQ.fullmatch(text) or int(text) > MAX_SEQ:
         raise ValidationFailed(
             f"Last-Event-ID must be a whole number from 0 to {MAX_SEQ}, got {last_event_id[:40]!r}"
         )
