@@ -41,9 +41,13 @@ def test_stream_ids_are_consecutive_and_deltas_equal_stored_text(client: httpx.C
     runs = {r["run_id"]: r for r in started["runs"]}
     assert [r["agent"] for r in started["runs"]] == ["offline", "offline-2"]
     for run_id in runs:
-        indices = [e.data["index"] for e in events if e.type == "delta" and e.data["run_id"] == run_id]
+        indices = [
+            e.data["index"] for e in events if e.type == "delta" and e.data["run_id"] == run_id
+        ]
         assert indices == list(range(len(indices))), "index is 0-based, gap-free, in order"
-        ends = [e for e in events if e.type in {"run_done", "run_error"} and e.data["run_id"] == run_id]
+        ends = [
+            e for e in events if e.type in {"run_done", "run_error"} and e.data["run_id"] == run_id
+        ]
         assert len(ends) == 1 and ends[0].type == "run_done"
         assert ends[0].data["usage"]["output_tokens"] == len(indices)
     stored = client.get(f"/chat/turns/{started['turn_id']}").json()

@@ -8,8 +8,18 @@ import httpx
 import pytest
 
 RUN_KEYS = {
-    "run_id", "agent", "provider", "model", "status", "output", "error", "usage", "cost_usd",
-    "latency_ms", "ttft_ms", "attempts",
+    "run_id",
+    "agent",
+    "provider",
+    "model",
+    "status",
+    "output",
+    "error",
+    "usage",
+    "cost_usd",
+    "latency_ms",
+    "ttft_ms",
+    "attempts",
 }
 
 
@@ -40,8 +50,11 @@ def test_agent_sees_its_own_thread_of_the_conversation(client: httpx.Client) -> 
     conversation_id = first.json()["conversation_id"]
     second = client.post(
         "/chat/wait",
-        json={"message": "Second question", "conversation_id": conversation_id,
-              "agents": ["offline"]},
+        json={
+            "message": "Second question",
+            "conversation_id": conversation_id,
+            "agents": ["offline"],
+        },
     ).json()
     assert second["conversation_id"] == conversation_id
     assert "holds 2 user messages" in second["runs"][0]["output"]
@@ -51,7 +64,11 @@ def test_agent_sees_its_own_thread_of_the_conversation(client: httpx.Client) -> 
 def test_model_can_be_chosen_per_agent(client: httpx.Client) -> None:
     body = client.post(
         "/chat/wait",
-        json={"message": "hi", "agents": ["offline", "offline-2"], "models": {"offline": "offline-2"}},
+        json={
+            "message": "hi",
+            "agents": ["offline", "offline-2"],
+            "models": {"offline": "offline-2"},
+        },
     ).json()
     assert [run["model"] for run in body["runs"]] == ["offline-2", "offline-2"]
 
@@ -69,12 +86,18 @@ def _count_conversations(client: httpx.Client) -> int:
         ({"message": "bad \u0000 byte"}, 422, "validation_error"),
         ({"message": "hi", "agents": ["nobody"]}, 422, "unknown_agent"),
         ({"message": "hi", "agents": ["openai"]}, 422, "agent_unavailable"),
-        ({"message": "hi", "agents": ["offline"], "models": {"offline": "gpt-9"}}, 422,
-         "unknown_model"),
+        (
+            {"message": "hi", "agents": ["offline"], "models": {"offline": "gpt-9"}},
+            422,
+            "unknown_model",
+        ),
         ({"message": "hi", "agents": ["offline", "offline"]}, 422, "validation_error"),
         ({"message": "hi", "agents": []}, 422, "validation_error"),
-        ({"message": "hi", "agents": ["offline"], "models": {"offline-2": "offline-1"}}, 422,
-         "validation_error"),
+        (
+            {"message": "hi", "agents": ["offline"], "models": {"offline-2": "offline-1"}},
+            422,
+            "validation_error",
+        ),
         ({"message": "hi", "conversation_id": "not-a-uuid"}, 422, "validation_error"),
         ({"message": "hi", "conversation_id": str(uuid.uuid4())}, 404, "not_found"),
         ({"message": "hi", "surprise": 1}, 422, "validation_error"),
