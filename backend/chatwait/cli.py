@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from chatwait.config import Settings, get_settings
 
 
@@ -97,9 +99,21 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def _load_settings() -> Settings:
+    """Settings, or exit with the problems named (never the values: they may be keys)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        )
+        sys.exit(f"chatwait: invalid settings (environment or .env):\n{problems}")
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
-    settings = get_settings()
+    settings = _load_settings()
     if args.command == "sim":
         _sim(args, settings)
         return

@@ -29,7 +29,9 @@ class CompatibleProviderSettings(BaseModel):
 class Settings(BaseSettings):
     """Every setting of ChatWait; `.env.example` lists each with its default."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # Server
     host: str = Field("127.0.0.1", alias="CHATWAIT_HOST")
