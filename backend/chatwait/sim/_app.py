@@ -1,0 +1,224 @@
+"""The offline provider as an ASGI app: OpenAI's chat completions API, answered locally.
+
+Routes are relative (`/v1/...`) so the same app works standalone (base URL
+`http://host:port/v1`) and mounted by the backend at `/sim` (`.../sim/v1`). The model
+name picks the behaviour: `offline-1`/`offline-2` answer, `fault-*` models fail the way
+real providers do (see `_models.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from chatwait.sim._config import SimConfig
+from chatwait.sim._models import DEFAULT_MODEL, OFFLINE_MODELS, ModelSpec, parse_model
+from chatwait.sim._request import BadRequest, ChatRequest, read_chat_request
+from chatwait.sim._shutdown import shutdown_probe
+from chatwait.sim._stream import Ending, Gauge, StreamPlan, TokenStream, TruncatedBody, hang
+from chatwait.sim._text import answer_tokens, fingerprint, prompt_tokens
+from chatwait.sim._wire import (
+    MALFORMED_BODY,
+    ChunkEncoder,
+    completion_body,
+    error_body,
+    models_body,
+    new_completion_id,
+)
+
+_FLAKY_MAX_ENTRIES = 10_000
+_ENDINGS: dict[str, Ending] = {"malformed": "malformed", "drop": "drop"}
+_MALFORMED_TOKENS = 2
+
+
+class FlakyCounter:
+    """How often each (model, messages) fingerprint has failed; LRU-bounded in size."""
+
+    def __init__(self, max_entries: int = _FLAKY_MAX_ENTRIES) -> None:
+        self._failed: OrderedDict[bytes, int] = OrderedDict()
+        self._max_entries = max_entries
+
+    def __len__(self) -> int:
+        return len(self._failed)
+
+    def should_fail(self, key: bytes, failures: int) -> bool:
+        """True for the first `failures` calls with `key`, False from then on."""
+        failed = self._failed.pop(key, 0)
+        self._failed[key] = min(failed + 1, failures)
+        while len(self._failed) > self._max_entries:
+            self._failed.popitem(last=False)
+        return failed < failures
+
+
+class SimHandlers:
+    """Endpoints of one app instance, with its state (flaky counters, held requests)."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.flaky = FlakyCounter()
+        self.hanging = Gauge()
+        """Requests `fault-hang` currently holds."""
+        self.streaming = Gauge()
+        """Streamed responses currently open (a client disconnect closes its stream)."""
+        self._models = models_body(OFFLINE_MODELS)
+
+    async def models(self, request: Request) -> Response:
+        """`GET /v1/models`."""
+        return Response(self._models, media_type="application/json")
+
+    async def chat_completions(self, request: Request) -> Response:
+        """`POST /v1/chat/completions`."""
+        arrived = asyncio.get_running_loop().time()
+        try:
+            chat = await read_chat_request(request)
+        except BadRequest as exc:
+            body = error_body(
+                exc.message, error_type="invalid_request_error", code=None, param=exc.param
+            )
+            return _json(400, body)
+        spec = parse_model(chat.model)
+        if spec.behaviour == "hang":
+            return await self._hang(request)
+        if spec.behaviour == "flaky" and self.flaky.should_fail(
+            fingerprint(chat.model, chat.messages), spec.count
+        ):
+            return _json(503, _OVERLOADED)
+        failure = self._failure(spec, chat)
+        if failure is not None:
+            return failure
+        return await self._answer(spec, chat, arrived)
+
+    def _failure(self, spec: ModelSpec, chat: ChatRequest) -> Response | None:
+        """The immediate error a fault model answers with, if it is one of those."""
+        if spec.behaviour == "unknown":
+            message = f"The model `{chat.model}` does not exist or you do not have access to it."
+            return _json(
+                404, error_body(message, error_type="invalid_request_error", code="model_not_found")
+            )
+        if spec.behaviour == "429":
+            return _rate_limited(chat.model, self.config.retry_after_seconds)
+        if spec.behaviour == "500":
+            return _json(500, _SERVER_ERROR)
+        if spec.behaviour == "401":
+            message = (
+                f"Incorrect API key provided: {chat.api_key}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys."
+            )
+            return _json(
+                401, error_body(message, error_type="invalid_request_error", code="invalid_api_key")
+            )
+        return None
+
+    async def _hang(self, request: Request) -> Response:
+        """Hold the request; if the client is still there when that ends, answer 503."""
+        with self.hanging.held():
+            await hang(request.receive, self.config.hang_seconds, shutdown_probe())
+        return _json(503, _HANG_ENDED)
+
+    async def _answer(self, spec: ModelSpec, chat: ChatRequest, arrived: float) -> Response:
+        """A normal answer, or one that breaks (`malformed`, `drop`) on its way out."""
+        config = self.config
+        tokens, finish = self._tokens(spec, chat)
+        start = arrived + config.ttft_ms / 1000
+        if not chat.stream:
+            await asyncio.sleep(max(0.0, start - asyncio.get_running_loop().time()))
+            return self._whole(spec, chat, tokens, finish)
+        streamed: Iterable[str] = tokens
+        if spec.behaviour == "drop":
+            # Lazy, so `fault-drop-after-<huge N>` costs no memory.
+            streamed = itertools.islice(itertools.cycle(tokens), spec.count)
+        plan = StreamPlan(
+            tokens=streamed,
+            start=start,
+            interval=1 / config.tokens_per_second,
+            ending=_ENDINGS.get(spec.behaviour, "finish"),
+            finish_reason=finish,
+            stamp=config.stamp_tokens,
+            usage=(prompt_tokens(chat.messages), len(tokens)) if chat.include_usage else None,
+        )
+        return TokenStream(ChunkEncoder(new_completion_id(), chat.model), plan, self.streaming)
+
+    def _tokens(self, spec: ModelSpec, chat: ChatRequest) -> tuple[list[str], str]:
+        """The answer's tokens and finish reason; fault models answer as `offline-1`."""
+        voice = chat.model if spec.behaviour == "answer" else DEFAULT_MODEL
+        size = self.config.answer_tokens * (2 if voice == "offline-2" else 1)
+        tokens = answer_tokens(voice, chat.messages, size)
+        if spec.behaviour == "malformed":
+            return tokens[:_MALFORMED_TOKENS], "stop"
+        limit = chat.max_tokens
+        if spec.behaviour != "drop" and limit is not None and limit < len(tokens):
+            return tokens[:limit], "length"
+        return tokens, "stop"
+
+    def _whole(
+        self, spec: ModelSpec, chat: ChatRequest, tokens: list[str], finish: str
+    ) -> Response:
+        """The non-streamed body for `tokens` (TTFT applied once, no pacing)."""
+        if spec.behaviour == "malformed":
+            return Response(MALFORMED_BODY, media_type="application/json")
+        if self.config.stamp_tokens:
+            stamp = ChunkEncoder.stamp_text()
+            tokens = [stamp] * len(tokens)
+        body = completion_body(
+            model=chat.model,
+            text="".join(tokens),
+            finish_reason=finish,
+            prompt_tokens=prompt_tokens(chat.messages),
+            completion_tokens=len(tokens),
+        )
+        if spec.behaviour == "drop":
+            return TruncatedBody(body)
+        return _json(200, body)
+
+
+def create_sim_app(config: SimConfig | None = None) -> Starlette:
+    """The offline provider; `app.state.sim` is its `SimHandlers` (state tests observe)."""
+    handlers = SimHandlers(config or SimConfig())
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", handlers.chat_completions, methods=["POST"]),
+            Route("/v1/models", handlers.models, methods=["GET"]),
+        ]
+    )
+    app.state.sim = handlers
+    return app
+
+
+def _json(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _rate_limited(model: str, retry_after: float) -> Response:
+    seconds = f"{retry_after:.3f}".rstrip("0").rstrip(".") or "0"
+    message = (
+        f"Rate limit reached for requests per min (RPM) on model {model} in the offline "
+        f"simulator. Please try again in {seconds}s."
+    )
+    headers = {"retry-after": seconds, "retry-after-ms": str(round(retry_after * 1000))}
+    return _json(
+        429, error_body(message, error_type="requests", code="rate_limit_exceeded"), headers
+    )
+
+
+_SERVER_ERROR = error_body(
+    "The server had an error while processing your request. Sorry about that!",
+    error_type="server_error",
+    code=None,
+)
+_OVERLOADED = error_body(
+    "The engine is currently overloaded, please try again later.",
+    error_type="server_error",
+    code="service_unavailable",
+)
+_HANG_ENDED = error_body(
+    "The simulated hang ended (time limit reached or the server is shutting down).",
+    error_type="server_error",
+    code="service_unavailable",
+)
