@@ -21,8 +21,10 @@ from agents.exceptions import ModelBehaviorError
 from chatwait.errors import RunFailure
 
 _KEY_PATTERNS = re.compile(
-    r"(sk-[A-Za-z0-9_\-]{6,}|AIza[0-9A-Za-z_\-]{20,}|Bearer\s+[A-Za-z0-9._\-]{6,})"
+    r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{6,}|(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{20,}"
+    r"|Bearer\s+[A-Za-z0-9._\-]{6,})"
 )
+"""Key shapes, anchored at a word start so "ask-me-anything" or "risk-based" survive."""
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -54,6 +56,30 @@ _STATUS_CODES: tuple[tuple[type[openai.APIStatusError], str, bool], ...] = (
 )
 
 
+def _reasons(body: object) -> set[str]:
+    """Google's `error.details[].reason` values (e.g. API_KEY_INVALID), list-wrapped or not."""
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        body = body[0].get("error", body[0])
+    details = body.get("details") if isinstance(body, dict) else None
+    if not isinstance(details, list):
+        return set()
+    return {str(d["reason"]) for d in details if isinstance(d, dict) and "reason" in d}
+
+
+def _refine(code: str, retryable: bool, body: object) -> tuple[str, bool]:
+    """What the body says beyond the status (both cases seen in recorded traffic).
+
+    Gemini answers a bad key with 400 INVALID_ARGUMENT + API_KEY_INVALID: that is an
+    auth_error to the user. OpenAI's `insufficient_quota` 429 is billing, not load, so
+    sending again cannot help.
+    """
+    if "API_KEY_INVALID" in _reasons(body):
+        return "auth_error", False
+    if _error_detail(body)[1] == "insufficient_quota":
+        return code, False
+    return code, retryable
+
+
 def _status_failure(exc: openai.APIStatusError, provider: str) -> RunFailure:
     message, _ = _error_detail(exc.body)
     status = exc.status_code
@@ -62,6 +88,7 @@ def _status_failure(exc: openai.APIStatusError, provider: str) -> RunFailure:
         if isinstance(exc, cls):
             code, retryable = known_code, known_retryable
             break
+    code, retryable = _refine(code, retryable, exc.body)
     text = f"{provider} answered HTTP {status}: {message or exc.message or 'no details'}"
     return RunFailure(text, code=code, retryable=retryable)
 
@@ -97,7 +124,11 @@ def _classify(exc: BaseException, *, provider: str, started: bool) -> RunFailure
     if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError):
         return RunFailure(f"{provider} sent a malformed response", code="malformed_response")
     if isinstance(exc, ModelBehaviorError):
-        return RunFailure(f"{provider} sent a malformed response", code="malformed_response")
+        # e.g. a tool call to a tool the agent does not have: say which (redacted later)
+        return RunFailure(
+            f"{provider} sent a response ChatWait cannot use: {exc.message}",
+            code="malformed_response",
+        )
     if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
         if started:
             return RunFailure(

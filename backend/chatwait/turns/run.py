@@ -14,13 +14,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents import RunConfig, Runner
+from agents import RunConfig, RunErrorHandlerInput, RunErrorHandlerResult, Runner
 
 from chatwait.errors import RunFailure
 from chatwait.providers import AttemptCounter, ResolvedAgent, track_attempts, translate_error
 from chatwait.store.repo import RunResult
 
 EmitDelta = Callable[[int, str], Awaitable[None]]
+TEXT_EVENTS = frozenset({"response.output_text.delta", "response.refusal.delta"})
+"""A refusal (OpenAI's `delta.refusal`) is the model's answer too: the user reads it."""
 
 
 @dataclass(slots=True)
@@ -54,24 +56,36 @@ async def stream_run(
     agent = resolved.provider.build_agent(
         agent_name=resolved.spec.name, model=resolved.model, instructions=instructions
     )
-    result = Runner.run_streamed(agent, items, run_config=RunConfig(tracing_disabled=not tracing))
-    async for event in result.stream_events():
-        if event.type != "raw_response_event" or event.data.type != "response.output_text.delta":
-            continue
-        text = event.data.delta
-        if not text:
-            continue
-        if progress.first_token is None:
-            progress.first_token = clock()
-        progress.parts.append(text)
-        await emit_delta(len(progress.parts) - 1, text)
-    usage = result.context_wrapper.usage
-    progress.input_tokens, progress.output_tokens = usage.input_tokens, usage.output_tokens
+    result = Runner.run_streamed(
+        agent,
+        items,
+        run_config=RunConfig(tracing_disabled=not tracing),
+        error_handlers={"model_refusal": _refusal_as_answer},
+    )
+    try:
+        async for event in result.stream_events():
+            if event.type != "raw_response_event" or event.data.type not in TEXT_EVENTS:
+                continue
+            text = event.data.delta
+            if not text:
+                continue
+            if progress.first_token is None:
+                progress.first_token = clock()
+            progress.parts.append(text)
+            await emit_delta(len(progress.parts) - 1, text)
+    finally:  # tokens the provider billed count even when the run then fails
+        usage = result.context_wrapper.usage
+        progress.input_tokens, progress.output_tokens = usage.input_tokens, usage.output_tokens
     final = result.final_output
     if not progress.parts and isinstance(final, str) and final:
         progress.first_token = progress.first_token or clock()
         progress.parts.append(final)
         await emit_delta(0, final)
+
+
+def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult:
+    """End a refused run `done` with the refusal as its output (the SDK would raise)."""
+    return RunErrorHandlerResult(final_output=getattr(data.error, "refusal", ""))
 
 
 async def execute_run(
