@@ -1,0 +1,184 @@
+"""The backend's public HTTP API, as the UI uses it (the UI never imports `chatwait`).
+
+One `httpx.AsyncClient` per process, created on first use so the module can be imported
+before an event loop exists. Errors come back as `ApiError` carrying the backend's
+`{"error": {"code", "message", "retryable"}}`; an unreachable backend is an `ApiError`
+too (`code="unreachable"`), so callers handle one exception type.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource, aconnect_sse
+
+__all__ = ["DEFAULT_API_URL", "ApiClient", "ApiError", "api_url_from_env"]
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+# SSE: the backend pings every ~15 s, so a minute of silence means the connection is dead.
+_STREAM_TIMEOUT = httpx.Timeout(10.0, read=60.0)
+# Wait mode answers once every run has finished; runs time out on the backend side.
+_WAIT_TIMEOUT = httpx.Timeout(10.0, read=None)
+
+
+def api_url_from_env() -> str:
+    """`CHATWAIT_API_URL`, so the UI can run against a remote backend."""
+    return os.environ.get("CHATWAIT_API_URL", DEFAULT_API_URL).rstrip("/")
+
+
+class ApiError(Exception):
+    """A non-2xx answer, or no answer at all, from the backend."""
+
+    def __init__(
+        self, code: str, message: str, *, status: int | None = None, retryable: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> ApiError:
+        """Read the backend's error body; fall back to the status line."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            return cls(
+                str(error.get("code") or response.status_code),
+                str(error.get("message") or response.reason_phrase),
+                status=response.status_code,
+                retryable=bool(error.get("retryable")),
+            )
+        detail = body.get("detail") if isinstance(body, dict) else None
+        message = str(detail) if detail else f"{response.status_code} {response.reason_phrase}"
+        return cls(str(response.status_code), message, status=response.status_code)
+
+
+class ApiClient:
+    """Thin async wrapper over the ChatWait HTTP API."""
+
+    def __init__(self, base_url: str | None = None, *, transport: Any = None) -> None:
+        self.base_url = (base_url or api_url_from_env()).rstrip("/")
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.AsyncClient(
+                base_url=self.base_url, timeout=httpx.Timeout(30.0), transport=self._transport
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; raise `ApiError` for transport failures and error statuses."""
+        try:
+            response = await self.http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ApiError(
+                "unreachable", f"Backend unreachable at {self.base_url}: {exc}", retryable=True
+            ) from exc
+        if response.is_error:
+            raise ApiError.from_response(response)
+        return response
+
+    # -- chat -----------------------------------------------------------------------
+
+    async def models(self) -> dict[str, Any]:
+        return (await self.request("GET", "/models")).json()
+
+    async def wait(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return (await self.request("POST", "/chat/wait", json=body, timeout=_WAIT_TIMEOUT)).json()
+
+    async def turn(self, turn_id: str) -> dict[str, Any]:
+        return (await self.request("GET", f"/chat/turns/{turn_id}")).json()
+
+    async def cancel(self, turn_id: str) -> bool:
+        """Ask the backend to cancel a live turn; False when it had already ended (409)."""
+        try:
+            await self.request("POST", f"/chat/turns/{turn_id}/cancel")
+        except ApiError as exc:
+            if exc.status == 409:
+                return False
+            raise
+        return True
+
+    @asynccontextmanager
+    async def open_stream(
+        self, *, body: Mapping[str, Any] | None = None, turn_id: str | None = None, after: int = 0
+    ) -> AsyncIterator[EventSource]:
+        """Start a turn (`body`) or attach to one (`turn_id`, events after `after`)."""
+        if body is not None:
+            method, path, kwargs = "POST", "/chat/streaming", {"json": body}
+        else:
+            headers = {"Last-Event-ID": str(after)} if after else {}
+            method, path, kwargs = "GET", f"/chat/streaming/{turn_id}", {"headers": headers}
+        async with aconnect_sse(
+            self.http, method, path, timeout=_STREAM_TIMEOUT, **kwargs
+        ) as source:
+            response = source.response
+            if response.is_error:
+                await response.aread()
+                raise ApiError.from_response(response)
+            yield source
+
+    # -- conversations --------------------------------------------------------------
+
+    async def conversations(self, *, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        params = {"limit": limit, "offset": offset}
+        return (await self.request("GET", "/conversations", params=params)).json()
+
+    async def conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation with its turns, or None when it does not exist."""
+        try:
+            return (await self.request("GET", f"/conversations/{conversation_id}")).json()
+        except ApiError as exc:
+            if exc.status in (404, 422):
+                return None
+            raise
+
+    async def update_conversation(
+        self,
+        conversation_id: str,
+        *,
+        title: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if title is not None:
+            body["title"] = title
+        if metadata is not None:
+            body["metadata"] = dict(metadata)
+        return (await self.request("PATCH", f"/conversations/{conversation_id}", json=body)).json()
+
+    async def merge_metadata(
+        self, conversation_id: str, updates: Mapping[str, Any]
+    ) -> dict[str, Any] | None:
+        """Read-modify-write, so keys other clients own survive whatever PATCH semantics."""
+        current = await self.conversation(conversation_id)
+        if current is None:
+            return None
+        metadata = {**(current.get("metadata") or {}), **updates}
+        if metadata == current.get("metadata"):
+            return current
+        return await self.update_conversation(conversation_id, metadata=metadata)
+
+    async def delete_conversation(self, conversation_id: str) -> None:
+        try:
+            await self.request("DELETE", f"/conversations/{conversation_id}")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise

@@ -1,0 +1,273 @@
+"""Chainlit glue: the composer's mode picker, the agent settings, and running a turn.
+
+Everything that decides *what* the panes show lives in `turn_view.py`; this module only
+moves data between the backend (`ApiClient`), the state (`TurnView`) and Chainlit
+(one assistant message per turn carrying one inline `AgentPanes` element).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import chainlit as cl
+from chainlit.input_widget import InputWidget, Select, Switch
+
+from .api import ApiClient, ApiError
+from .bindings import bindings
+from .choices import AGENT_PREFIX, METADATA_KEY, MODEL_PREFIX, AgentInfo, Choices, parse_models
+from .coalesce import Coalescer
+from .history import ELEMENT_NAME, ELEMENT_URL
+from .live_turns import discover_live_turn, find_live_turn
+from .stream import follow_turn
+from .turn_view import TurnView
+
+__all__ = [
+    "MODE_ID",
+    "ActiveTurn",
+    "PaneRenderer",
+    "bind_conversation",
+    "current_choices",
+    "load_agents",
+    "mode_picker",
+    "remember_choices",
+    "run_turn",
+    "send_controls",
+    "settings_widgets",
+    "stop_turn",
+]
+
+log = logging.getLogger(__name__)
+
+MODE_ID = "mode"
+ASSISTANT = "ChatWait"
+
+
+def mode_picker(selected: str) -> cl.Mode:
+    """The Streaming/Wait picker shown in the composer."""
+    return cl.Mode(
+        id=MODE_ID,
+        name="Mode",
+        options=[
+            cl.ModeOption(
+                id="streaming",
+                name="Streaming",
+                description="Watch every agent answer live, side by side.",
+                icon="activity",
+                default=selected == "streaming",
+            ),
+            cl.ModeOption(
+                id="wait",
+                name="Wait",
+                description="Wait for all final answers; they arrive together.",
+                icon="hourglass",
+                default=selected == "wait",
+            ),
+        ],
+    )
+
+
+def settings_widgets(agents: Sequence[AgentInfo], choices: Choices) -> list[InputWidget]:
+    """One on/off switch and one model select per agent; unavailable ones say why."""
+    values = choices.settings_values(agents)
+    widgets: list[InputWidget] = []
+    for agent in agents:
+        reason = f"Unavailable: {agent.reason}" if not agent.available else None
+        widgets.append(
+            Switch(
+                id=AGENT_PREFIX + agent.name,
+                label=f"{agent.name} ({agent.provider})",
+                initial=values[AGENT_PREFIX + agent.name],
+                disabled=not agent.available,
+                description=reason or f"Answer with {agent.name}.",
+            )
+        )
+        if agent.models:
+            widgets.append(
+                Select(
+                    id=MODEL_PREFIX + agent.name,
+                    label=f"{agent.name} model",
+                    values=list(agent.models),
+                    initial_value=values[MODEL_PREFIX + agent.name],
+                    disabled=not agent.available or len(agent.models) < 2,
+                )
+            )
+    return widgets
+
+
+async def load_agents(api: ApiClient) -> tuple[list[AgentInfo], list[str]]:
+    """`GET /models`, kept in the session; on failure tell the user and offer nothing."""
+    try:
+        agents, defaults = parse_models(await api.models())
+    except ApiError as exc:
+        await cl.ErrorMessage(content=f"Could not list agents: {exc.message}").send()
+        agents, defaults = [], []
+    cl.user_session.set("agents", agents)
+    cl.user_session.set("default_agents", defaults)
+    return agents, defaults
+
+
+async def send_controls(agents: list[AgentInfo], choices: Choices) -> None:
+    """Show the agent settings and the mode picker with these choices selected."""
+    if agents:
+        await cl.ChatSettings(settings_widgets(agents, choices)).send()
+    await cl.context.emitter.set_modes([mode_picker(choices.mode)])
+    cl.user_session.set("choices", choices)
+
+
+def current_choices(mode: str | None) -> Choices:
+    """The choices for the next turn: the settings as they are now, this message's mode."""
+    agents: list[AgentInfo] = cl.user_session.get("agents") or []
+    remembered: Choices = cl.user_session.get("choices") or Choices()
+    settings = cl.context.session.chat_settings or {}
+    if agents and any(key.startswith(AGENT_PREFIX) for key in settings):
+        choices = Choices.from_settings(settings, agents, mode or remembered.mode)
+    else:
+        choices = Choices(mode or remembered.mode, remembered.agents, remembered.models)
+    if not choices.agents:
+        fallback = Choices.defaults(agents, cl.user_session.get("default_agents") or [])
+        choices = Choices(choices.mode, fallback.agents, fallback.models)
+    cl.user_session.set("choices", choices)
+    return choices
+
+
+async def remember_choices(api: ApiClient, choices: Choices) -> None:
+    """Store the choices in the conversation's metadata when they changed."""
+    conversation_id = cl.user_session.get("conversation_id")
+    saved = cl.user_session.get("saved_choices")
+    if not conversation_id or saved == choices.to_metadata():
+        return
+    try:
+        await api.merge_metadata(conversation_id, {METADATA_KEY: choices.to_metadata()})
+        cl.user_session.set("saved_choices", choices.to_metadata())
+    except ApiError as exc:
+        log.warning("could not remember choices for %s: %s", conversation_id, exc.message)
+
+
+def bind_conversation(conversation_id: str | None) -> None:
+    """Adopt the backend's conversation id as this session's thread id (`bindings.py`)."""
+    if not conversation_id:
+        return
+    session = cl.context.session
+    cl.user_session.set("conversation_id", conversation_id)
+    placeholder = session.thread_id
+    if placeholder != conversation_id:
+        session.thread_id = conversation_id
+        if bindings.is_pending(placeholder):
+            bindings.resolve(placeholder, conversation_id)
+
+
+class PaneRenderer:
+    """One assistant message whose inline `AgentPanes` element shows a `TurnView`."""
+
+    def __init__(self, view: TurnView) -> None:
+        self.view = view
+        self.element = cl.CustomElement(
+            name=ELEMENT_NAME, props=view.to_props(), display="inline", url=ELEMENT_URL
+        )
+        self.message = cl.Message(content="", author=ASSISTANT, elements=[self.element])
+
+    async def send(self) -> None:
+        await self.message.send()
+
+    async def render(self) -> None:
+        self.element.props = self.view.to_props()
+        await self.element.update()
+
+
+@dataclass
+class ActiveTurn:
+    """The turn in flight, kept in the session so the stop button can reach it."""
+
+    view: TurnView
+    renderer: PaneRenderer
+    message: str
+    task: asyncio.Task[Any] | None
+
+
+async def run_turn(api: ApiClient, text: str, choices: Choices) -> TurnView:
+    """Show the panes, run the turn in the chosen mode, bind the conversation."""
+    conversation_id = cl.user_session.get("conversation_id")
+    body = choices.request(text, conversation_id)
+    view = TurnView(choices.mode, planned=choices.planned())  # type: ignore[arg-type]
+    renderer = PaneRenderer(view)
+    await renderer.send()
+    cl.user_session.set("active", ActiveTurn(view, renderer, text, asyncio.current_task()))
+    if choices.mode == "wait":
+        await _run_wait(api, body, renderer)
+    else:
+        await _run_streaming(api, body, renderer)
+    return view
+
+
+async def _run_streaming(api: ApiClient, body: dict[str, Any], renderer: PaneRenderer) -> None:
+    view = renderer.view
+    async with Coalescer(renderer.render) as coalescer:
+        try:
+            async for event in follow_turn(api, view, body=body):
+                if event.type == "turn_started":
+                    bind_conversation(view.conversation_id)
+                coalescer.mark()
+        except ApiError as exc:
+            view.fail(exc.message)
+    if view.has_gaps and view.turn_id:
+        # Only a backend that broke its replay promise gets here: show the record.
+        view.apply_turn(await api.turn(view.turn_id))
+        await renderer.render()
+
+
+async def _run_wait(api: ApiClient, body: dict[str, Any], renderer: PaneRenderer) -> None:
+    view = renderer.view
+    lookup = asyncio.create_task(_learn_live_turn(api, view, body))
+    try:
+        view.apply_turn(await api.wait(body))
+        bind_conversation(view.conversation_id)
+    except ApiError as exc:
+        view.fail(exc.message)
+    finally:
+        lookup.cancel()
+    await renderer.render()
+
+
+async def _learn_live_turn(api: ApiClient, view: TurnView, body: dict[str, Any]) -> None:
+    """While waiting, learn the turn (for stop) and name a new thread (`live_turns.py`)."""
+    found = await discover_live_turn(api, body["message"], body.get("conversation_id"))
+    if found and view.turn_id is None:
+        view.conversation_id, view.turn_id = found
+        bind_conversation(view.conversation_id)
+
+
+async def stop_turn(api: ApiClient) -> None:
+    """The stop button: cancel the turn on the backend, then show how each run ended.
+
+    Chainlit has already cancelled the task running the turn, which only stops our
+    reading; the runs go on in the backend until told otherwise.
+    """
+    active: ActiveTurn | None = cl.user_session.get("active")
+    if active is None or active.view.finished:
+        return
+    if active.task is not None and not active.task.done():
+        await asyncio.wait([active.task], timeout=5)
+    view = active.view
+    if view.turn_id is None:
+        conversation_id = cl.user_session.get("conversation_id")
+        found = await find_live_turn(api, active.message, conversation_id)
+        view.turn_id = found[1] if found else None
+    turn_id = view.turn_id
+    if turn_id is None:
+        view.fail("Stopped before the backend started the turn.")
+        await active.renderer.render()
+        return
+    try:
+        await api.cancel(turn_id)
+        async with Coalescer(active.renderer.render) as coalescer:
+            async for _ in follow_turn(api, view):
+                coalescer.mark()
+        view.apply_turn(await api.turn(turn_id))
+    except ApiError as exc:
+        view.notice = f"Stop failed: {exc.message}"
+    bind_conversation(view.conversation_id)
+    await active.renderer.render()

@@ -1,0 +1,101 @@
+"""Follow one streaming turn to its end, resuming dropped connections.
+
+A turn outlives its HTTP connection on the backend, so a drop is not an error: the
+follower reattaches with `GET /chat/streaming/{turn_id}` and `Last-Event-ID: <last seq>`
+and the backend replays exactly what was missed. `TurnView.apply` drops anything seen
+before (by seq, and by `(run_id, index)` for deltas), so even a server that replayed too
+much could not double the text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import aclosing
+from typing import Any
+
+import httpx
+from httpx_sse import ServerSentEvent, SSEError
+
+from .api import ApiClient, ApiError
+from .turn_view import TurnEvent, TurnView
+
+__all__ = ["Backoff", "follow_turn", "parse_event"]
+
+log = logging.getLogger(__name__)
+
+Backoff = Callable[[int], Awaitable[None]]
+
+
+async def _sleep_backoff(attempt: int) -> None:
+    """Exponential backoff between reconnects: 0.2 s, 0.4 s, ... capped at 3 s."""
+    await asyncio.sleep(min(0.2 * 2 ** (attempt - 1), 3.0))
+
+
+def parse_event(sse: ServerSentEvent) -> TurnEvent | None:
+    """SSE frame → `TurnEvent`; None for frames that are not JSON objects."""
+    try:
+        data = json.loads(sse.data) if sse.data else {}
+    except json.JSONDecodeError:
+        log.warning("dropping SSE %s event with non-JSON data", sse.event)
+        return None
+    if not isinstance(data, dict):
+        return None
+    seq = int(sse.id) if sse.id and sse.id.isdigit() else None
+    return TurnEvent(seq=seq, type=sse.event, data=data)
+
+
+async def follow_turn(
+    api: ApiClient,
+    view: TurnView,
+    *,
+    body: Mapping[str, Any] | None = None,
+    max_reconnects: int = 8,
+    backoff: Backoff = _sleep_backoff,
+) -> AsyncIterator[TurnEvent]:
+    """Yield each event that changed `view`, until `turn_done`.
+
+    With `body` the turn is started (`POST /chat/streaming`); without it the follower
+    attaches to `view.turn_id` after `view.last_seq` (used after a stop, or to resume).
+    Raises `ApiError` when the backend refuses the turn, or when the connection is lost
+    before the turn id is known, or after `max_reconnects` fruitless reconnects.
+    """
+    start_body = body
+    failures = 0
+    while True:
+        progressed = False
+        try:
+            if start_body is not None:
+                stream = api.open_stream(body=start_body)
+                start_body = None
+            else:
+                stream = api.open_stream(turn_id=view.turn_id, after=view.last_seq)
+            # aclosing: leaving early (turn_done) closes the SSE reader here, in this task,
+            # instead of leaving it for the garbage collector to finalize.
+            async with stream as source, aclosing(source.aiter_sse()) as frames:
+                async for sse in frames:
+                    event = parse_event(sse)
+                    if event is None or not view.apply(event):
+                        continue
+                    progressed = True
+                    yield event
+                    if event.type == "turn_done":
+                        return
+        except (httpx.TransportError, SSEError) as exc:
+            log.info("turn %s stream dropped after seq %s: %r", view.turn_id, view.last_seq, exc)
+            if view.turn_id is None:
+                raise ApiError(
+                    "unreachable", f"No stream from {api.base_url}: {exc}", retryable=True
+                ) from exc
+        if view.turn_id is None:
+            raise ApiError("stream_lost", "The stream closed before the turn started.")
+        failures = 0 if progressed else failures + 1
+        if failures > max_reconnects:
+            raise ApiError(
+                "stream_lost",
+                f"Lost the stream of turn {view.turn_id} after seq {view.last_seq}.",
+                retryable=True,
+            )
+        await backoff(failures)

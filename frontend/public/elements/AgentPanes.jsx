@@ -1,0 +1,201 @@
+import { useEffect, useRef, useState } from 'react';
+import { Markdown } from '@/components/markdown';
+import { AlertTriangle, CheckCircle2, CircleSlash, Hourglass, Loader2 } from 'lucide-react';
+
+// One column per agent run of a turn. Props come from chatwait_ui.turn_view.TurnView.to_props().
+//
+// Chainlit evaluates this file again on every props update. A default export that is a
+// *function* would be a new component type each time, so React would unmount and rebuild
+// the whole DOM per update (scroll jumps, lost timers, detached nodes). Instead the
+// components are built once per page (cached on `window`, keyed by VERSION) and the
+// default export is an *element* of that stable type: updates re-render in place.
+const VERSION = 'agent-panes-4'; // bump on every edit: an open page keeps the built components
+
+function build() {
+  const TONES = {
+    pending: { fg: 'hsl(var(--muted-foreground))', bg: 'hsl(var(--muted))' },
+    running: { fg: 'hsl(var(--primary))', bg: 'hsl(var(--primary) / 0.12)' },
+    done: { fg: 'hsl(142 71% 35%)', bg: 'hsl(142 71% 45% / 0.14)' },
+    // fixed hues rather than --destructive, which is too dark to read in the dark theme
+    error: { fg: 'hsl(0 80% 58%)', bg: 'hsl(0 80% 58% / 0.12)' },
+    timeout: { fg: 'hsl(0 80% 58%)', bg: 'hsl(0 80% 58% / 0.12)' },
+    interrupted: { fg: 'hsl(0 80% 58%)', bg: 'hsl(0 80% 58% / 0.12)' },
+    cancelled: { fg: 'hsl(32 95% 40%)', bg: 'hsl(32 95% 50% / 0.14)' }
+  };
+
+  function useElapsedSeconds(running) {
+    const start = useRef(Date.now());
+    const [now, setNow] = useState(Date.now());
+    useEffect(() => {
+      if (!running) return undefined;
+      const timer = setInterval(() => setNow(Date.now()), 100);
+      return () => clearInterval(timer);
+    }, [running]);
+    return Math.max(0, (now - start.current) / 1000);
+  }
+
+  function StatusIcon({ status }) {
+    const size = { width: 14, height: 14 };
+    if (status === 'done') return <CheckCircle2 style={size} />;
+    if (status === 'cancelled') return <CircleSlash style={size} />;
+    if (status === 'pending') return <Hourglass style={size} />;
+    if (status === 'running') return <Loader2 style={size} className="animate-spin" />;
+    return <AlertTriangle style={size} />;
+  }
+
+  function Pane({ pane, mode }) {
+    const tone = TONES[pane.status] || TONES.pending;
+    const waiting = !pane.text && !pane.error && !pane.footer;
+    return (
+      <section
+        className="cw-pane"
+        data-agent={pane.agent}
+        data-model={pane.model}
+        data-status={pane.status}
+        data-run-id={pane.key}
+        aria-label={`${pane.agent} · ${pane.model}`}
+        style={{
+          display: 'flex',
+          flexDirection: 'column',
+          minWidth: 0,
+          border: '1px solid hsl(var(--border))',
+          borderTop: `3px solid ${tone.fg}`,
+          borderRadius: 10,
+          background: 'hsl(var(--card))',
+          overflow: 'hidden'
+        }}
+      >
+        <header
+          className="cw-pane-header"
+          style={{ display: 'flex', alignItems: 'center', gap: 8, padding: '8px 12px',
+            borderBottom: '1px solid hsl(var(--border))' }}
+        >
+          <strong className="cw-pane-agent" style={{ fontSize: 14 }}>{pane.agent}</strong>
+          <span className="cw-pane-model" style={{ fontSize: 12, color: 'hsl(var(--muted-foreground))',
+            fontFamily: 'ui-monospace, monospace', overflow: 'hidden', textOverflow: 'ellipsis',
+            whiteSpace: 'nowrap' }}>{pane.model}</span>
+          <span
+            className="cw-pane-status"
+            style={{ marginLeft: 'auto', display: 'inline-flex', alignItems: 'center', gap: 4,
+              fontSize: 12, fontWeight: 600, padding: '2px 8px', borderRadius: 999,
+              color: tone.fg, background: tone.bg, whiteSpace: 'nowrap' }}
+          >
+            <StatusIcon status={pane.status} />
+            {pane.statusLabel}
+          </span>
+        </header>
+        <div className="cw-pane-body" style={{ padding: '4px 12px 8px', flexGrow: 1, minWidth: 0 }}>
+          {pane.text ? (
+            <div className="cw-pane-text" data-raw={pane.text}>
+              <Markdown>{pane.text}</Markdown>
+            </div>
+          ) : null}
+          {waiting ? (
+            <div className="cw-pane-waiting" style={{ display: 'flex', alignItems: 'center', gap: 6,
+              padding: '10px 0', fontSize: 13, color: 'hsl(var(--muted-foreground))' }}>
+              <Loader2 style={{ width: 14, height: 14 }} className="animate-spin" />
+              {mode === 'wait' ? 'Waiting for the answer…' : 'Waiting for the first token…'}
+            </div>
+          ) : null}
+          {pane.error ? (
+            <div
+              className="cw-pane-error"
+              role="alert"
+              data-code={pane.error.code}
+              style={{ marginTop: 8, padding: '8px 10px', borderRadius: 8, fontSize: 13,
+                color: tone.fg, background: tone.bg }}
+            >
+              {pane.error.code === 'cancelled' ? null : <strong>{pane.error.code}: </strong>}
+              {pane.error.message}
+              {pane.error.retryable ? ' (retryable)' : ''}
+            </div>
+          ) : null}
+        </div>
+        {pane.footer ? (
+          <footer
+            className="cw-pane-footer"
+            style={{ display: 'flex', flexWrap: 'wrap', gap: '2px 10px', padding: '6px 12px',
+              fontSize: 12, color: 'hsl(var(--muted-foreground))',
+              borderTop: '1px solid hsl(var(--border))', background: 'hsl(var(--muted) / 0.35)' }}
+          >
+            {pane.footer.map((item, i) => (
+              <span key={i} className="cw-footer-item">{item}</span>
+            ))}
+          </footer>
+        ) : null}
+      </section>
+    );
+  }
+
+  function Progress({ mode, pending, seconds }) {
+    const agents = pending.length
+      ? `${pending.length} agent${pending.length === 1 ? '' : 's'}`
+      : 'the agents';
+    const label = mode === 'wait' ? `Waiting for ${agents}` : `Streaming from ${agents}`;
+    return (
+      <div className="cw-progress" role="status" data-mode={mode}
+        style={{ display: 'flex', flexDirection: 'column', gap: 6, marginBottom: 10 }}>
+        <div style={{ display: 'flex', alignItems: 'center', gap: 8, fontSize: 13 }}>
+          <Loader2 style={{ width: 16, height: 16 }} className="animate-spin" />
+          <span className="cw-progress-label">{label}</span>
+          <span className="cw-progress-agents" style={{ color: 'hsl(var(--muted-foreground))' }}>
+            {pending.join(', ')}
+          </span>
+          <span className="cw-progress-elapsed" style={{ marginLeft: 'auto',
+            fontVariantNumeric: 'tabular-nums', color: 'hsl(var(--muted-foreground))' }}>
+            {seconds.toFixed(1)} s
+          </span>
+        </div>
+        {mode === 'wait' ? (
+          <div style={{ height: 3, borderRadius: 3, overflow: 'hidden', background: 'hsl(var(--muted))' }}>
+            <div className="animate-pulse" style={{ height: '100%', width: '100%',
+              background: 'hsl(var(--primary))' }} />
+          </div>
+        ) : null}
+      </div>
+    );
+  }
+
+  function AgentPanes(props) {
+    const panes = props.panes || [];
+    const finished = ['done', 'error', 'timeout', 'cancelled', 'interrupted'].includes(props.status);
+    const pending = props.pendingAgents || [];
+    const live = !finished;
+    const seconds = useElapsedSeconds(live);
+    // At most 3 columns (4 agents make a 2x2 grid); below the minimum width they stack.
+    const columns = panes.length <= 3 ? Math.max(panes.length, 1) : 2;
+    const minWidth = columns >= 3 ? 260 : 300;
+    return (
+      <div className="cw-turn" data-status={props.status} data-mode={props.mode || 'history'}
+        data-turn-id={props.turnId || ''} style={{ width: '100%', minWidth: 0 }}>
+        {live && props.mode ? <Progress mode={props.mode} pending={pending} seconds={seconds} /> : null}
+        {props.notice ? (
+          <div className="cw-notice" role="alert" style={{ marginBottom: 10, padding: '8px 10px',
+            borderRadius: 8, fontSize: 13, color: 'hsl(0 80% 58%)',
+            background: 'hsl(0 80% 58% / 0.12)' }}>{props.notice}</div>
+        ) : null}
+        <div
+          className="cw-panes"
+          style={{
+            display: 'grid',
+            gap: 12,
+            gridTemplateColumns: `repeat(auto-fit, minmax(min(100%, max(${minWidth}px, calc(${100 / columns}% - 12px))), 1fr))`,
+            alignItems: 'stretch'
+          }}
+        >
+          {panes.map((pane) => (
+            <Pane key={pane.key} pane={pane} mode={props.mode} />
+          ))}
+        </div>
+      </div>
+    );
+  }
+
+  return AgentPanes;
+}
+
+const cache = (window.__chatwaitElements = window.__chatwaitElements || {});
+if (!cache[VERSION]) cache[VERSION] = build();
+const AgentPanesView = cache[VERSION];
+
+export default <AgentPanesView {...props} />;
