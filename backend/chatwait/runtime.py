@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from agents import set_tracing_disabled
 
+from chatwait.cluster import Cluster, upgrade_database
 from chatwait.config import Settings
 from chatwait.providers import ProviderRegistry
 from chatwait.store import Database, repo
-from chatwait.streams import MemoryEventLog, TurnEventLog
+from chatwait.streams import EventLogUnavailable, MemoryEventLog, TurnEventLog
 from chatwait.turns import TurnReader, TurnService
 
 log = logging.getLogger("chatwait.runtime")
@@ -28,7 +29,11 @@ def build_event_log(settings: Settings) -> TurnEventLog:
     if settings.redis_url:
         from chatwait.streams.redis import RedisEventLog
 
-        return RedisEventLog(settings.redis_url, ttl_seconds=settings.event_log_ttl_seconds)
+        return RedisEventLog(
+            settings.redis_url,
+            ttl_seconds=settings.event_log_ttl_seconds,
+            key_prefix=settings.redis_key_prefix,
+        )
     return MemoryEventLog(
         ttl_seconds=settings.event_log_ttl_seconds, max_turns=settings.event_log_max_turns
     )
@@ -43,27 +48,42 @@ class Runtime:
     turns: TurnService
     reader: TurnReader
     owner: str
+    cluster: Cluster | None = None
+    """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         set_tracing_disabled(not settings.tracing_enabled)
         db = Database(settings.resolved_database_url)
-        await db.upgrade()
+        await upgrade_database(db)
         owner = replica_id()
-        if not settings.redis_url:
+        if not settings.redis_url:  # alone: every running turn is a previous process's
             async with db.session() as session:
                 interrupted = await repo.interrupt_runs(session=session)
             if interrupted:
                 log.warning("marked %d runs of a previous process interrupted", interrupted)
         registry = ProviderRegistry.from_settings(settings)
         event_log = build_event_log(settings)
-        await event_log.start()
+        try:
+            await event_log.start()
+        except EventLogUnavailable as exc:
+            log.error("cannot start: %s (check REDIS_URL)", exc)
+            await db.dispose()
+            raise
         turns = TurnService(settings=settings, db=db, registry=registry, log=event_log, owner=owner)
         reader = TurnReader(log=event_log, db=db)
-        return cls(settings, db, registry, event_log, turns, reader, owner)
+        cluster = None
+        if settings.redis_url:  # replicas: a survivor interrupts a dead one's turns by lease
+            cluster = Cluster(
+                settings=settings, owner=owner, db=db, event_log=event_log, turns=turns
+            )
+            await cluster.start()
+        return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)
+        if self.cluster is not None:
+            await self.cluster.stop()
         await self.log.close()
         await self.registry.aclose()
         await self.db.dispose()

@@ -1,7 +1,14 @@
-"""The real ChatWait app on a real socket, with the offline provider it mounts."""
+"""The real ChatWait app on a real socket, with the offline provider it mounts.
+
+Set `CHATWAIT_TEST_REDIS_URL` (e.g. redis://127.0.0.1:6379/0) to serve every app with
+the Redis event log and replica machinery (`REDIS_URL`) instead of the in-process log:
+each app gets a key prefix of its own, and its keys are deleted when it stops.
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,11 +38,33 @@ def test_settings(directory: Path, database_url: str, port: int, **overrides: An
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+REDIS_URL_ENV = "CHATWAIT_TEST_REDIS_URL"
+
+
 @contextmanager
 def running_app(directory: Path, **overrides: Any) -> Iterator[tuple[str, Settings]]:
     """Serve ChatWait on a free port; yield (base URL, settings)."""
     port = free_port()
-    with throwaway_database(directory) as database_url:
-        settings = test_settings(directory, database_url, port, **overrides)
+    with throwaway_database(directory) as database_url, _redis_settings() as redis:
+        settings = test_settings(directory, database_url, port, **{**redis, **overrides})
         with serve_in_thread(create_app(settings), port=port) as base_url:
             yield base_url, settings
+
+
+@contextmanager
+def _redis_settings() -> Iterator[dict[str, Any]]:
+    """REDIS_URL and a fresh key prefix when `CHATWAIT_TEST_REDIS_URL` is set; keys go after."""
+    url = os.environ.get(REDIS_URL_ENV)
+    if not url:
+        yield {}
+        return
+    import redis
+
+    prefix = f"chatwait-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield {"REDIS_URL": url, "REDIS_KEY_PREFIX": prefix}
+    finally:
+        with redis.Redis.from_url(url) as client:
+            keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+            if keys:
+                client.delete(*keys)

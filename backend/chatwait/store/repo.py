@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -52,12 +53,22 @@ class RunResult:
 
 
 async def ensure_user(*, session: AsyncSession, identifier: str = LOCAL_USER) -> str:
-    """The id of the user with this identifier, created on first use."""
-    user_id = await session.scalar(select(User.id).where(User.identifier == identifier))
-    if user_id is None:
-        user_id = new_id()
-        session.add(User(id=user_id, identifier=identifier))
-        await session.flush()
+    """The id of the user with this identifier, created on first use.
+
+    Concurrent first requests race to create the user; the loser's insert fails on the
+    unique identifier inside a savepoint and it reads the winner's row (this was a 500).
+    """
+    query = select(User.id).where(User.identifier == identifier)
+    user_id = await session.scalar(query)
+    if user_id is not None:
+        return user_id
+    try:
+        async with session.begin_nested():
+            session.add(User(id=new_id(), identifier=identifier))
+    except IntegrityError:
+        pass
+    user_id = await session.scalar(query)
+    assert user_id is not None
     return user_id
 
 
@@ -241,3 +252,15 @@ async def interrupt_runs(
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def running_owners(*, session: AsyncSession) -> list[str]:
+    """Every process (replica) that owns a `running` turn."""
+    query = select(Turn.owner).where(Turn.status == "running", Turn.owner.is_not(None)).distinct()
+    return [owner for owner in (await session.scalars(query)).all() if owner]
+
+
+async def running_turn_ids(*, session: AsyncSession, owner: str) -> list[str]:
+    """The `running` turns one owner holds."""
+    query = select(Turn.id).where(Turn.status == "running", Turn.owner == owner)
+    return list((await session.scalars(query)).all())

@@ -1,0 +1,122 @@
+"""End the turns of a replica that died: database rows, event log and transcript agree.
+
+The owner of a turn is its only writer, so once the owner is gone its turn's event log
+just stops: readers blocked on it would wait for a `turn_done` that never comes. A
+survivor finishes the turn for it, continuing the turn's own seq numbers:
+
+1. read every event the log holds for the turn;
+2. append a `run_error` (status `interrupted`) for each run that had not ended, then
+   `turn_done` (unless the owner got that far), which wakes and ends every reader;
+3. persist the runs `interrupted` with the text their deltas carried, and the turn with
+   the full transcript, so a resume after the log forgot the turn replays exactly the
+   events the log served;
+4. mark the log finished, which starts its retention countdown.
+
+A turn the log does not hold (never published, expired) has no readers to wake; the
+final `repo.interrupt_runs(owner=...)` marks it, and resumes rebuild it from its rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+
+from chatwait.store import Database, Turn, repo
+from chatwait.store.repo import RunResult
+from chatwait.streams import EventLogUnavailable, LoggedEvent, TurnEventLog
+from chatwait.turns import LiveTurn, run_public
+from chatwait.turns.events import RunError, TurnDone, TurnEvent, encode
+from chatwait.turns.views import run_result
+
+log = logging.getLogger("chatwait.cluster")
+
+INTERRUPTED_MESSAGE = "the replica running this turn stopped before this run finished"
+
+
+async def running_owners(db: Database) -> list[str]:
+    """Every replica that owns a `running` turn, by the database."""
+    async with db.session() as session:
+        return await repo.running_owners(session=session)
+
+
+async def end_owner_turns(*, db: Database, event_log: TurnEventLog, owner: str) -> int:
+    """End every running turn of a dead `owner`; the number of turns ended.
+
+    Raises `EventLogUnavailable` and leaves the rest `running` when the log cannot be
+    reached, so that a later attempt can still wake the readers of those turns.
+    """
+    async with db.session() as session:
+        turn_ids = await repo.running_turn_ids(session=session, owner=owner)
+    for turn_id in turn_ids:
+        try:
+            await end_turn(db=db, event_log=event_log, turn_id=turn_id)
+        except EventLogUnavailable:
+            raise
+        except Exception:
+            log.exception("turn %s of dead replica %s: could not end it cleanly", turn_id, owner)
+    async with db.session() as session:
+        await repo.interrupt_runs(session=session, owner=owner)
+    return len(turn_ids)
+
+
+async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> None:
+    """End one orphaned turn in the log and the database (steps 1-4 above)."""
+    async with db.session() as session:
+        turn = await repo.get_turn(session=session, turn_id=turn_id)
+        if turn is None or turn.status != "running":
+            return
+        read = await event_log.read(turn_id, 0, wait=0)
+        if read is None:
+            return
+        closed = LiveTurn(turn_id, turn.conversation_id, event_log, transcript=list(read.events))
+        results, closing = _closing(turn, closed.transcript)
+        for event in closing:
+            logged = LoggedEvent(len(closed.transcript) + 1, event.type, encode(event.payload()))
+            await event_log.append(turn_id, logged)
+            closed.transcript.append(logged)
+        for run_id, result in results.items():
+            await repo.finish_run(session=session, run_id=run_id, result=result)
+        last = closed.transcript[-1] if closed.transcript else None
+        status = json.loads(last.data)["status"] if last and last.type == "turn_done" else None
+        await repo.finish_turn(
+            session=session,
+            turn_id=turn_id,
+            status=status or "interrupted",
+            transcript=closed.transcript_text(),
+        )
+    await event_log.finish(turn_id)
+
+
+def _closing(turn: Turn, events: list[LoggedEvent]) -> tuple[dict[str, RunResult], list[TurnEvent]]:
+    """Final results of the runs that had not ended, and the events that end the turn."""
+    ended: set[str] = set()
+    chunks: dict[str, dict[int, str]] = {}
+    for event in events:
+        data = json.loads(event.data)
+        if event.type in ("run_done", "run_error"):
+            ended.add(data["run_id"])
+        elif event.type == "delta":
+            chunks.setdefault(data["run_id"], {})[data["index"]] = data["text"]
+    turn_done = bool(events) and events[-1].type == "turn_done"
+    results: dict[str, RunResult] = {}
+    closing: list[TurnEvent] = []
+    for run in turn.runs:
+        if run.status != "running" or run.id in ended:
+            continue
+        parts = chunks.get(run.id, {})
+        results[run.id] = replace(
+            run_result(run),
+            status="interrupted",
+            output="".join(parts[i] for i in sorted(parts)),
+            error_code="interrupted",
+            error_message=INTERRUPTED_MESSAGE,
+            error_retryable=False,
+        )
+        public = run_public(run.id, run.agent, run.provider, run.model, results[run.id])
+        public.pop("output")
+        if not turn_done:
+            closing.append(RunError(public))
+    if not turn_done:
+        closing.append(TurnDone(turn.id, "interrupted"))
+    return results, closing

@@ -1,0 +1,156 @@
+"""Redis missing at start-up, and Redis lost (then back, empty) while a turn runs.
+
+Start-up with an unreachable `REDIS_URL` must fail the process with a message that names
+host:port and never the password. Losing Redis mid-turn must end the streams that can no
+longer be served with an `error` event while the runs go on and persist; once a Redis
+is back (here: restarted empty) the replica publishes the ended turn again, so a resume
+gets the whole stream. These tests run their own throwaway `redis-server`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from tests.scaleout import _streams as streams
+from tests.scaleout._replicas import BASE_ENV, Cluster, cluster, spawn
+from tests.support.servers import free_port
+from tests.support.sse import texts_by_run
+
+BODY = {"message": "Keep going without Redis", "agents": ["offline", "offline-2"]}
+
+
+class RedisServer:
+    """A `redis-server` of our own on a free port, without persistence."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        assert binary is not None
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        self.process = subprocess.Popen(
+            [binary, *args, "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(redis.RedisError), redis.Redis(port=self.port) as client:
+                if client.ping():
+                    return
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+def test_unreachable_redis_at_start_up_exits_non_zero_naming_host_and_port(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    password = "hunter2-not-for-logs"
+    replica = spawn(
+        "lonely", tmp_path, {**BASE_ENV, "REDIS_URL": f"redis://:{password}@127.0.0.1:{port}/0"}
+    )
+    try:
+        replica.process.wait(60)
+    finally:
+        replica.kill()
+    output = replica.output()
+    assert replica.process.returncode != 0
+    assert f"127.0.0.1:{port}" in output and "unreachable" in output
+    assert password not in output
+
+
+@pytest.fixture
+def single(tmp_path: Path, own_redis: RedisServer, postgres_admin_url: str) -> Iterator[Cluster]:
+    with cluster(
+        tmp_path,
+        redis_url=own_redis.url,
+        postgres_admin_url=postgres_admin_url,
+        REPLICA_HEARTBEAT_SECONDS="0.25",
+        SIM_TTFT_MS="20",
+        SIM_TOKENS_PER_SECOND="20",
+        SIM_ANSWER_TOKENS="40",
+    ) as group:
+        group.start("a")
+        yield group
+
+
+@pytest.mark.postgres
+def test_losing_redis_mid_turn_ends_streams_with_an_error_and_runs_persist(
+    single: Cluster, own_redis: RedisServer
+) -> None:
+    a = single["a"]
+    with ThreadPoolExecutor(1) as pool:
+        follower = streams.Follower(pool, a.url, "POST", "/chat/streaming", json_body=BODY)
+        follower.wait_for(lambda events: streams.deltas(events) >= 3)
+        own_redis.kill()
+        head = follower.result(timeout=60)
+
+    assert head[-1].type == "error" and head[-1].seq == streams.ERROR_SEQ
+    assert head[-1].data["error"]["code"] == "event_log_unavailable"
+    head = head[:-1]
+    assert [e.seq for e in head] == list(range(1, len(head) + 1))
+    turn_id = head[0].data["turn_id"]
+
+    unserved = streams.resume(a.url, turn_id, 0)
+    assert [e.type for e in unserved] == ["error"], "no Redis: an error, not a hang"
+    assert [e.type for e in streams.start(a.url, BODY)] == ["error"]
+    waited = httpx.post(f"{a.url}/chat/wait", json=BODY, timeout=60)
+    assert waited.status_code == 200 and waited.json()["status"] == "done", waited.text
+
+    turn = streams.wait_for_turn(a.url, turn_id, streams.ended)
+    assert turn["status"] == "done"
+    assert {r["status"] for r in turn["runs"]} == {"done"}
+    texts = texts_by_run(head)
+    for run in turn["runs"]:
+        assert run["output"].startswith(texts.get(run["run_id"], ""))
+        assert run["usage"]["output_tokens"] > 0
+
+    own_redis.start()  # same port, empty: the turn's keys are gone
+    meta = f"{single.prefix}:turn:{{{turn_id}}}:meta"
+    deadline = time.monotonic() + 30
+    with redis.Redis.from_url(own_redis.url, decode_responses=True) as admin:
+        while admin.hget(meta, "finished") != "1":
+            assert time.monotonic() < deadline, "the ended turn was never published again"
+            time.sleep(0.05)
+    full = streams.resume(a.url, turn_id, 0)
+    assert [e.seq for e in full] == list(range(1, len(full) + 1))
+    assert full[-1].type == "turn_done" and full[-1].data["status"] == "done"
+    assert full[: len(head)] == head
+    assert head + streams.resume(a.url, turn_id, head[-1].seq) == full
+    texts = texts_by_run(full)
+    assert all(texts[r["run_id"]] == r["output"] for r in turn["runs"])
