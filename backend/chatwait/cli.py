@@ -14,18 +14,9 @@ from chatwait.config import Settings, get_settings
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
+    from chatwait.api.server import serve
 
-    from chatwait.api import create_app
-
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
-        access_log=False,
-    )
+    serve(settings)
 
 
 def _sim(args: argparse.Namespace, settings: Settings) -> None:

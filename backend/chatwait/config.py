@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     public_url: str | None = Field(None, alias="CHATWAIT_PUBLIC_URL")
     """Base URL this server is reached at; derived from host and port when unset."""
     ui_enabled: bool = Field(True, alias="CHATWAIT_UI")
+    ui_api_url: str | None = Field(None, alias="CHATWAIT_API_URL")
+    """The backend the UI talks to; unset = this server (`resolved_public_url`)."""
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
@@ -47,6 +49,8 @@ class Settings(BaseSettings):
     # Storage
     database_url: str | None = Field(None, alias="DATABASE_URL")
     redis_url: str | None = Field(None, alias="REDIS_URL")
+    redis_key_prefix: str = Field("chatwait", alias="REDIS_KEY_PREFIX", min_length=1)
+    """Namespace of every Redis key and channel, so deployments can share one Redis."""
     event_log_ttl_seconds: float = Field(600.0, alias="EVENT_LOG_TTL_SECONDS", gt=0)
     event_log_max_turns: int = Field(2000, alias="EVENT_LOG_MAX_TURNS", ge=1)
     sse_ping_seconds: float = Field(15.0, alias="SSE_PING_SECONDS", gt=0)
@@ -89,6 +93,8 @@ class Settings(BaseSettings):
     # Turns
     max_agents_per_turn: int = Field(4, alias="MAX_AGENTS_PER_TURN", ge=1)
     max_message_chars: int = Field(32_000, alias="MAX_MESSAGE_CHARS", ge=1)
+    max_request_bytes: int = Field(1_048_576, alias="MAX_REQUEST_BYTES", ge=1024)
+    """Largest request body read; bigger ones get 413 before they are read into memory."""
     run_timeout_seconds: float = Field(120.0, alias="RUN_TIMEOUT_SECONDS", gt=0)
     system_prompt: str = Field(
         "You are a helpful assistant. Answer clearly and concisely.", alias="SYSTEM_PROMPT"

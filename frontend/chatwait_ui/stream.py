@@ -83,6 +83,12 @@ async def follow_turn(
                     yield event
                     if event.type == "turn_done":
                         return
+        except ApiError as exc:
+            if exc.code != "stream_reset" or view.last_seq == 0:
+                raise
+            log.info("turn %s was renumbered by the backend; reading it again", view.turn_id)
+            view.restart()
+            progressed = True
         except (httpx.TransportError, SSEError) as exc:
             log.info("turn %s stream dropped after seq %s: %r", view.turn_id, view.last_seq, exc)
             if view.turn_id is None:

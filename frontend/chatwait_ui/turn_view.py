@@ -136,6 +136,19 @@ class TurnView:
         handler = _HANDLERS.get(event.type)
         return handler(self, event.data) if handler else False
 
+    def restart(self) -> None:
+        """Forget every event seen, keeping the panes: the backend renumbered the turn.
+
+        After the process running a turn died, the turn is rebuilt from its rows with
+        new seq numbers, and a resume with an old `Last-Event-ID` is refused
+        (`stream_reset`). The follower then reads it again from the start.
+        """
+        self.last_seq = 0
+        for pane in self.panes.values():
+            pane.chunks.clear()
+            pane.final_text = None
+            pane.status, pane.error, pane.run = "pending", None, None
+
     def apply_turn(self, turn: Mapping[str, Any]) -> None:
         """Take a turn body as the truth: ids, status, and every run with its output."""
         self.turn_id = turn.get("turn_id", self.turn_id)

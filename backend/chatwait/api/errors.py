@@ -9,14 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from chatwait.errors import ChatWaitError
 
 log = logging.getLogger("chatwait.api")
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
+    )
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -40,14 +45,36 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "validation_error", summary or "invalid request", fields=fields)
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+_HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """The methods the OpenAPI document gives the requested path.
+
+    Starlette's 405 names only the first route matching the path (`Allow: GET` on
+    `/conversations/{id}`, which also takes PATCH and DELETE; schemathesis ST205).
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    for template, operations in paths.items():
+        if compile_path(template)[0].match(request.url.path):
+            return ", ".join(sorted(method.upper() for method in operations))
+    return None
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {
-        400: "bad_request", 404: "not_found", 405: "method_not_allowed", 415: "unsupported_media_type"
-    }.get(
-        exc.status_code, "http_error"
-    )
-    return error_response(exc.status_code, code, str(exc.detail))
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    # Keep the exception's headers: a 405 must say `Allow` (RFC 9110; schemathesis ST204).
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+    return error_response(exc.status_code, code, str(exc.detail), headers=headers or None)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

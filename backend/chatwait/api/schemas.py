@@ -13,7 +13,9 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    message: str = Field(description="The user's message (non-blank, within MAX_MESSAGE_CHARS).")
+    message: str = Field(
+        min_length=1, description="The user's message (non-blank, within MAX_MESSAGE_CHARS)."
+    )
     conversation_id: uuid.UUID | None = Field(None, description="Continue this conversation.")
     agents: list[str] | None = Field(
         None, max_length=64, description="Agent names from GET /models; omitted = the defaults."
@@ -101,7 +103,12 @@ class ConversationDetail(ConversationSummary):
 class ConversationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(None, description="New title (non-blank, at most 200 characters).")
+    title: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        description="New title (non-blank, at most 200 characters).",
+    )
     metadata: dict[str, Any] | None = Field(
         None, description="Client-owned JSON (UI choices); replaces the stored object."
     )

@@ -18,10 +18,18 @@ SEPARATOR = "\n"
 
 
 def frame(event: LoggedEvent) -> bytes:
-    """One turn event as SSE bytes."""
-    return ServerSentEvent(
-        data=event.data, event=event.type, id=str(event.seq), sep=SEPARATOR
-    ).encode()
+    """One turn event as SSE bytes.
+
+    Formatted directly, once per token, at a small fraction of the cost of the general
+    `ServerSentEvent.encode`: seq is an int, the type one of ours, and the data compact
+    JSON, which escapes every CR and LF. Anything else takes sse-starlette's safe path.
+    """
+    data = event.data
+    if "\n" in data or "\r" in data or not event.type.isidentifier():
+        return ServerSentEvent(
+            data=data, event=event.type, id=str(event.seq), sep=SEPARATOR
+        ).encode()
+    return f"id: {event.seq}\nevent: {event.type}\ndata: {data}\n\n".encode()
 
 
 def error_frame(error: ChatWaitError) -> bytes:
@@ -31,11 +39,17 @@ def error_frame(error: ChatWaitError) -> bytes:
     ).encode()
 
 
-async def framed(events: AsyncIterator[LoggedEvent]) -> AsyncIterator[bytes]:
-    """Frame a reader's events; end with an `error` event if the log becomes unreachable."""
+async def unavailable(error: EventLogUnavailable) -> AsyncIterator[list[LoggedEvent]]:
+    """A stream that could not even open (Redis down): `framed` ends it with the error."""
+    raise error
+    yield  # pragma: no cover - makes this an async generator
+
+
+async def framed(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[bytes]:
+    """Frame a reader's batches, one write each; end with `error` if the log is lost."""
     try:
-        async for event in events:
-            yield frame(event)
+        async for batch in batches:
+            yield frame(batch[0]) if len(batch) == 1 else b"".join(map(frame, batch))
     except EventLogUnavailable:
         yield error_frame(
             ChatWaitError(

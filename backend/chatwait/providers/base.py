@@ -16,6 +16,7 @@ from agents import Agent, ModelSettings, OpenAIChatCompletionsModel
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
+from chatwait.providers._retry import stream_retry
 from chatwait.providers.prices import cost_usd
 
 MAX_CONNECTIONS = 4096
@@ -72,7 +73,9 @@ class Provider:
             name=agent_name,
             instructions=instructions,
             model=OpenAIChatCompletionsModel(model=model, openai_client=self.client()),
-            model_settings=ModelSettings(include_usage=True),
+            model_settings=ModelSettings(
+                include_usage=True, retry=stream_retry(self.max_retries)
+            ),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:

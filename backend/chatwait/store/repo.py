@@ -82,9 +82,13 @@ def make_title(message: str, limit: int = 60) -> str:
 
 
 async def create_conversation(*, session: AsyncSession, user_id: str, title: str) -> Conversation:
+    """A new conversation, pending: inserted by the session's next flush.
+
+    No flush of its own: `create_turn` follows in the same transaction and its flush
+    inserts the conversation with its final `updated_at` (flushing here cost an UPDATE).
+    """
     conversation = Conversation(id=new_id(), user_id=user_id, title=title, meta={})
     session.add(conversation)
-    await session.flush()
     return conversation
 
 

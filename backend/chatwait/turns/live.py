@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from dataclasses import dataclass, field
 
-from chatwait.streams import LoggedEvent, TurnEventLog
+from chatwait.streams import EventLogUnavailable, LoggedEvent, TurnEventLog
 from chatwait.turns.events import TurnEvent, encode
+
+log = logging.getLogger("chatwait.turns")
+
+PUBLISH_RETRY_SECONDS = 1.0
+"""After the log failed, emits skip it this long: a run never waits on a dead Redis per token."""
 
 
 @dataclass(eq=False)
@@ -26,14 +33,70 @@ class LiveTurn:
     cancel_status: str | None = None
     """Set by cancel or shutdown: the status runs still streaming will end with."""
     finished: asyncio.Event = field(default_factory=asyncio.Event)
+    published: int = 0
+    """How many transcript events the log holds; behind while the log is unreachable."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _retry_at: float | None = None
+    _refilled: bool = False
+    _abandoned: bool = False
 
-    async def emit(self, event: TurnEvent) -> LoggedEvent:
+    async def emit(self, event: TurnEvent, *, publish: bool = True) -> LoggedEvent:
+        """Number the event, keep it, publish it; never fails because the log did.
+
+        `publish=False` keeps it for `close_log` to publish: `turn_done` waits until the
+        turn row is final, so a client that read it never finds the turn `running`.
+        """
         async with self._lock:
             logged = LoggedEvent(len(self.transcript) + 1, event.type, encode(event.payload()))
             self.transcript.append(logged)
-            await self.log.append(self.turn_id, logged)
+            if publish:
+                await self._publish(force=False)
             return logged
+
+    async def close_log(self) -> bool:
+        """Publish what the log misses and mark the turn ended; False: retry later."""
+        async with self._lock:
+            if not await self._publish(force=True):
+                return False
+            if self._abandoned:
+                return True
+            try:
+                await self.log.finish(self.turn_id)
+            except EventLogUnavailable:
+                return False
+            return True
+
+    async def _publish(self, *, force: bool) -> bool:
+        """Append the events the log misses, in order; False while the log is unreachable.
+
+        A lost log must not fail runs (Redis down): the transcript keeps every event for
+        the turn row, and a later emit catches the log up. A log that refuses the next seq
+        lost the turn (Redis restarted empty) and is refilled from seq 1 once; refused
+        again, someone else ended the turn there (a survivor took this replica for dead)
+        and this turn stops publishing.
+        """
+        if self._abandoned:
+            return True
+        if not force and self._retry_at is not None and time.monotonic() < self._retry_at:
+            return False
+        try:
+            while self.published < len(self.transcript):
+                await self.log.append(self.turn_id, self.transcript[self.published])
+                self.published += 1
+            self._refilled = False
+        except EventLogUnavailable as exc:
+            if self._retry_at is None:
+                log.warning("turn %s: event log unreachable, runs go on: %s", self.turn_id, exc)
+            self._retry_at = time.monotonic() + PUBLISH_RETRY_SECONDS
+            return False
+        except ValueError as exc:
+            if self.published and not self._refilled:
+                self._refilled, self.published = True, 0
+                return await self._publish(force=True)
+            log.warning("turn %s: the event log refuses its events: %s", self.turn_id, exc)
+            self._abandoned = True
+        self._retry_at = None
+        return True
 
     def transcript_text(self) -> str:
         """The events as lines `seq<TAB>type<TAB>json` (JSON escapes tabs and newlines)."""

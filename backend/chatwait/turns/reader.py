@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from chatwait.errors import NotFound, ValidationFailed
+from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.store import Database, repo
 from chatwait.streams import LoggedEvent, LogRead, TurnEventLog
 from chatwait.turns.views import replay_events
@@ -24,34 +24,61 @@ class TurnReader:
 
     async def open(self, turn_id: str, after: int) -> AsyncIterator[LoggedEvent]:
         """Check the turn exists and `after` is not past its end, then stream from there."""
+        return _flatten(await self.open_batches(turn_id, after))
+
+    async def open_batches(self, turn_id: str, after: int) -> AsyncIterator[list[LoggedEvent]]:
+        """As `open`, the events that were ready together in one list.
+
+        SSE sends each list as one write: a busy server, or a run that streamed before its
+        turn was stored, then pays one send (a syscall, sse-starlette's per-send cancel
+        scope, the middleware chain) per batch instead of per token.
+        """
         first = await self.log.read(turn_id, after, wait=0)
         if first is None:
-            events = await self._stored(turn_id)
+            events, rebuilt = await self._stored(turn_id)
+            if after and rebuilt:
+                raise Conflict(
+                    f"the live events of turn {turn_id} were lost with the process that ran "
+                    "it; read it again from the start (no Last-Event-ID) or GET the turn",
+                    code="stream_reset",
+                )
             _check_after(after, events[-1].seq if events else 0)
             return _iterate(events[after:])
         _check_after(after, first.last_seq)
         return self._follow(turn_id, after, first)
 
-    async def _stored(self, turn_id: str) -> list[LoggedEvent]:
+    async def _stored(self, turn_id: str) -> tuple[list[LoggedEvent], bool]:
+        """The turn's events from the database, and whether they were rebuilt from rows.
+
+        Rebuilt events (the process running the turn died before storing its transcript)
+        are numbered afresh: a `Last-Event-ID` a client got from the dead process means
+        nothing in that numbering, and answering it used to mix two numberings or send an
+        empty stream with no `turn_done`. Such a resume gets 409 `stream_reset` instead.
+        """
         async with self.db.session() as session:
             turn = await repo.get_turn(session=session, turn_id=turn_id)
             if turn is None:
                 raise NotFound(f"turn {turn_id} does not exist")
-            return replay_events(turn)
+            return replay_events(turn), not turn.transcript
 
-    async def _follow(self, turn_id: str, after: int, read: LogRead) -> AsyncIterator[LoggedEvent]:
+    async def _follow(
+        self, turn_id: str, after: int, read: LogRead
+    ) -> AsyncIterator[list[LoggedEvent]]:
         while True:
-            for event in read.events:
-                yield event
-                after = event.seq
-                if event.type == "turn_done":
+            batch = _through_turn_done(read.events)
+            if batch:
+                yield batch
+                after = batch[-1].seq
+                if batch[-1].type == "turn_done":
                     return
             if read.finished:
                 return
             next_read = await self.log.read(turn_id, after, wait=self.wait_seconds)
             if next_read is None:
-                for event in (await self._stored(turn_id))[after:]:
-                    yield event
+                events, rebuilt = await self._stored(turn_id)
+                rest = [] if rebuilt and after else events[after:]
+                if rest:
+                    yield rest
                 return
             read = next_read
 
@@ -63,6 +90,20 @@ def _check_after(after: int, last_seq: int) -> None:
         )
 
 
-async def _iterate(events: list[LoggedEvent]) -> AsyncIterator[LoggedEvent]:
-    for event in events:
-        yield event
+def _through_turn_done(events: list[LoggedEvent]) -> list[LoggedEvent]:
+    """`events` up to and including a `turn_done` (nothing follows it on a stream)."""
+    for position, event in enumerate(events):
+        if event.type == "turn_done":
+            return events[: position + 1]
+    return events
+
+
+async def _iterate(events: list[LoggedEvent]) -> AsyncIterator[list[LoggedEvent]]:
+    if events:
+        yield events
+
+
+async def _flatten(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[LoggedEvent]:
+    async for batch in batches:
+        for event in batch:
+            yield event

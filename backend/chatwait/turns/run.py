@@ -21,6 +21,21 @@ from chatwait.providers import AttemptCounter, ResolvedAgent, track_attempts, tr
 from chatwait.store.repo import RunResult
 
 EmitDelta = Callable[[int, str], Awaitable[None]]
+
+
+async def _uncancelled(emit: Awaitable[None]) -> None:
+    """Finish emitting a chunk already added to the run's text, even if cancelled meanwhile.
+
+    A timeout or cancel that landed while the emit waited for the turn's event lock left
+    the stored text one chunk longer than the stream. The emit is short (the lock, one
+    log append); the cancellation is delivered once it is done.
+    """
+    task = asyncio.ensure_future(emit)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 TEXT_EVENTS = frozenset({"response.output_text.delta", "response.refusal.delta"})
 """A refusal (OpenAI's `delta.refusal`) is the model's answer too: the user reads it."""
 
@@ -72,15 +87,19 @@ async def stream_run(
             if progress.first_token is None:
                 progress.first_token = clock()
             progress.parts.append(text)
-            await emit_delta(len(progress.parts) - 1, text)
+            await _uncancelled(emit_delta(len(progress.parts) - 1, text))
     finally:  # tokens the provider billed count even when the run then fails
         usage = result.context_wrapper.usage
         progress.input_tokens, progress.output_tokens = usage.input_tokens, usage.output_tokens
+        # The SDK cancels its run only when a cancel lands in its own queue wait; one that
+        # lands in an emit left its task streaming from the provider after the run ended.
+        if not result.is_complete:
+            result.cancel()
     final = result.final_output
     if not progress.parts and isinstance(final, str) and final:
         progress.first_token = progress.first_token or clock()
         progress.parts.append(final)
-        await emit_delta(0, final)
+        await _uncancelled(emit_delta(0, final))
 
 
 def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult:

@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound
@@ -91,60 +92,98 @@ class TurnService:
         self.clock = clock
         self.live: dict[str, LiveTurn] = {}
         self._finalizers: set[asyncio.Task[None]] = set()
+        self._user_id: str | None = None
+        self.unpublished: dict[str, LiveTurn] = {}
+        """Ended turns the event log missed (it was unreachable); `republish` retries."""
         self.remote_cancel: Callable[[str], Awaitable[None]] | None = None
         """Set when turns may run on other replicas: asks the owner to cancel."""
 
     async def start(self, request: TurnRequest) -> LiveTurn:
-        """Validate and persist the turn, emit `turn_started`, start its runs."""
+        """Validate, start the runs, persist the turn, then emit `turn_started`.
+
+        The provider requests go out before the turn's rows are written (for a new
+        conversation, before the session, which on SQLite queues behind every other turn's
+        write), so the write overlaps the provider's time to first token instead of adding
+        to it (docs/benchmarks.md); the runs emit nothing until `turn_started` is logged.
+        If the write fails, the runs are cancelled unseen.
+        """
         message = check_text(
             request.message, field="message", limit=self.settings.max_message_chars
         )
         resolved = self.registry.resolve_many(
             request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
         )
-        turn_id = repo.new_id()
+        turn_id, opened = repo.new_id(), asyncio.Event()
+        begun: tuple[LiveTurn, asyncio.Task[None]] | None = None
         planned: list[PlannedRun] = []
-        async with self.db.session() as session:
-            conversation = await self._conversation(session, request.conversation_id, message)
-            for agent in resolved:
-                history = await repo.agent_history(
+        try:
+            if request.conversation_id is None:  # no history to read: start before the DB
+                planned = [PlannedRun(repo.new_id(), a, self._input([], message)) for a in resolved]
+                begun = self._begin(turn_id, planned, opened)
+            async with self.db.session() as session:
+                conversation = await self._conversation(session, request.conversation_id, message)
+                if begun is None:
+                    for agent in resolved:
+                        history = await self._history(session, conversation.id, agent)
+                        items = self._input(history, message)
+                        planned.append(PlannedRun(repo.new_id(), agent, items))
+                    begun = self._begin(turn_id, planned, opened)
+                begun[0].conversation_id = conversation.id
+                await repo.create_turn(
                     session=session,
-                    conversation_id=conversation.id,
-                    agent=agent.spec.name,
-                    limit=self.settings.history_max_messages,
+                    conversation=conversation,
+                    turn_id=turn_id,
+                    message=message,
+                    owner=self.owner,
+                    runs=[_new_run(p) for p in planned],
                 )
-                items = build_input(
-                    history,
-                    message,
-                    max_messages=self.settings.history_max_messages,
-                    max_tokens=self.settings.history_max_tokens,
-                )
-                planned.append(PlannedRun(repo.new_id(), agent, items))
-            await repo.create_turn(
-                session=session,
-                conversation=conversation,
-                turn_id=turn_id,
-                message=message,
-                owner=self.owner,
-                runs=[
-                    NewRun(
-                        p.run_id, p.resolved.spec.name, p.resolved.provider.name, p.resolved.model
-                    )
-                    for p in planned
-                ],
-            )
-            conversation_id = conversation.id
-        live = LiveTurn(turn_id, conversation_id, self.log)
+        except BaseException:
+            if begun is not None:
+                self.live.pop(turn_id, None)
+                begun[1].cancel()
+            raise
+        self._user_id = conversation.user_id  # committed: safe to reuse
+        live = begun[0]
+        await live.emit(TurnStarted(turn_id, live.conversation_id, [_run_ref(p) for p in planned]))
+        opened.set()
+        return live
+
+    async def _history(
+        self, session: Any, conversation_id: str, agent: ResolvedAgent
+    ) -> list[tuple[str, str | None]]:
+        return await repo.agent_history(
+            session=session,
+            conversation_id=conversation_id,
+            agent=agent.spec.name,
+            limit=self.settings.history_max_messages,
+        )
+
+    def _input(
+        self, history: list[tuple[str, str | None]], message: str
+    ) -> list[dict[str, object]]:
+        """A run's input: this agent's history in the conversation, then the message."""
+        return build_input(
+            history,
+            message,
+            max_messages=self.settings.history_max_messages,
+            max_tokens=self.settings.history_max_tokens,
+        )
+
+    def _begin(
+        self, turn_id: str, planned: list[PlannedRun], opened: asyncio.Event
+    ) -> tuple[LiveTurn, asyncio.Task[None]]:
+        """Start the turn's runs now; they emit once `opened` is set."""
+        live = LiveTurn(turn_id, "", self.log)
         self.live[turn_id] = live
-        await live.emit(TurnStarted(turn_id, conversation_id, [_run_ref(p) for p in planned]))
-        finalizer = asyncio.create_task(self._drive(live, planned), name=f"turn-{turn_id}")
+        finalizer = asyncio.create_task(self._drive(live, planned, opened), name=f"turn-{turn_id}")
         self._finalizers.add(finalizer)
         finalizer.add_done_callback(self._finalizers.discard)
-        return live
+        return live, finalizer
 
     async def _conversation(self, session, conversation_id: str | None, message: str):  # type: ignore[no-untyped-def]
         if conversation_id is None:
-            user_id = await repo.ensure_user(session=session)
+            # The local user never changes: one SELECT per process, not one per turn.
+            user_id = self._user_id or await repo.ensure_user(session=session)
             return await repo.create_conversation(
                 session=session, user_id=user_id, title=repo.make_title(message)
             )
@@ -153,44 +192,69 @@ class TurnService:
             raise NotFound(f"conversation {conversation_id} does not exist")
         return conversation
 
-    async def _drive(self, live: LiveTurn, planned: list[PlannedRun]) -> None:
+    async def _drive(
+        self, live: LiveTurn, planned: list[PlannedRun], opened: asyncio.Event
+    ) -> None:
         """Run every agent concurrently, then end the turn; never raises."""
         try:
-            await asyncio.gather(*(self._run(live, p) for p in planned))
+            await asyncio.gather(*(self._run(live, p, opened) for p in planned))
             status = live.cancel_status or "done"
-            await live.emit(TurnDone(live.turn_id, status))
-            async with self.db.session() as session:
-                await repo.finish_turn(
-                    session=session,
-                    turn_id=live.turn_id,
-                    status=status,
-                    transcript=live.transcript_text(),
-                )
-            await self.log.finish(live.turn_id)
+            await live.emit(TurnDone(live.turn_id, status), publish=False)
+            try:
+                async with self.db.session() as session:
+                    await repo.finish_turn(
+                        session=session,
+                        turn_id=live.turn_id,
+                        status=status,
+                        transcript=live.transcript_text(),
+                    )
+            finally:
+                if not await live.close_log():
+                    self.unpublished[live.turn_id] = live
         except Exception:
             log.exception("turn %s could not be finalized", live.turn_id)
         finally:
             self.live.pop(live.turn_id, None)
             live.finished.set()
 
-    async def _run(self, live: LiveTurn, planned: PlannedRun) -> None:
+    async def _run(self, live: LiveTurn, planned: PlannedRun, opened: asyncio.Event) -> None:
+        """One run: its provider request goes out at once, its events wait for `opened`."""
         run_id, resolved = planned.run_id, planned.resolved
-        await live.emit(RunStarted(run_id))
+        # Deltas that came before `run_started` was logged: kept, never waited for (a run
+        # blocked here would lose what the SDK had buffered if the stream then broke).
+        early: list[Delta] | None = []
 
         async def emit_delta(index: int, text: str) -> None:
-            await live.emit(Delta(run_id, index, text))
+            if early is not None:
+                early.append(Delta(run_id, index, text))
+            else:
+                await live.emit(Delta(run_id, index, text))
 
-        result = await execute_run(
-            resolved,
-            planned.items,
-            instructions=self.settings.system_prompt,
-            tracing=self.settings.tracing_enabled,
-            time_limit=self.settings.run_timeout_seconds,
-            emit_delta=emit_delta,
-            register=lambda task: live.tasks.__setitem__(run_id, task),
-            cancel_status=lambda: live.cancel_status,
-            clock=self.clock,
+        execution = asyncio.ensure_future(
+            execute_run(
+                resolved,
+                planned.items,
+                instructions=self.settings.system_prompt,
+                tracing=self.settings.tracing_enabled,
+                time_limit=self.settings.run_timeout_seconds,
+                emit_delta=emit_delta,
+                register=lambda task: live.tasks.__setitem__(run_id, task),
+                cancel_status=lambda: live.cancel_status,
+                clock=self.clock,
+            )
         )
+        try:
+            await opened.wait()
+        except BaseException:
+            execution.cancel()
+            raise
+        await live.emit(RunStarted(run_id))
+        sent = 0
+        while sent < len(early):  # more may arrive while these are emitted
+            await live.emit(early[sent])
+            sent += 1
+        early = None
+        result = await execution
         live.tasks.pop(run_id, None)
         try:
             async with self.db.session() as session:
@@ -228,6 +292,12 @@ class TurnService:
             return "cancelling"
         raise Conflict(f"turn {turn_id} is running in another process that cannot be reached")
 
+    async def republish(self) -> None:
+        """Publish ended turns the log missed, so its readers get their `turn_done`."""
+        for turn_id, live in list(self.unpublished.items()):
+            if await live.close_log():
+                self.unpublished.pop(turn_id, None)
+
     async def wait(self, live: LiveTurn) -> None:
         """Until the turn is final; a cancelled waiter (client gone) leaves the turn alone."""
         await live.finished.wait()
@@ -244,6 +314,10 @@ class TurnService:
             await self.cancel(turn_id, status="interrupted")
         if self._finalizers:
             await asyncio.wait(set(self._finalizers), timeout=max(grace, 5.0))
+
+
+def _new_run(p: PlannedRun) -> NewRun:
+    return NewRun(p.run_id, p.resolved.spec.name, p.resolved.provider.name, p.resolved.model)
 
 
 def _run_ref(planned: PlannedRun) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, status
@@ -12,9 +13,10 @@ from sse_starlette import EventSourceResponse
 from chatwait import conversations
 from chatwait.api.deps import RuntimeDep
 from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnPublic
-from chatwait.api.sse import SEPARATOR, framed
+from chatwait.api.sse import SEPARATOR, framed, unavailable
 from chatwait.errors import ValidationFailed
 from chatwait.runtime import Runtime
+from chatwait.streams import EventLogUnavailable, LoggedEvent
 from chatwait.turns import TurnRequest
 
 router = APIRouter(prefix="/chat", tags=["chat"])
@@ -36,12 +38,22 @@ def _turn_request(body: ChatRequest) -> TurnRequest:
     )
 
 
-def _stream(runtime: Runtime, events: Any, turn_id: str) -> EventSourceResponse:
+async def _stream(
+    runtime: Runtime, opening: Awaitable[AsyncIterator[list[LoggedEvent]]], turn_id: str
+) -> EventSourceResponse:
+    """SSE of a reader; a log that cannot be read gives a stream ending in an `error` event."""
+    try:
+        events = await opening
+    except EventLogUnavailable as exc:
+        events = unavailable(exc)
     return EventSourceResponse(
         framed(events),
         ping=runtime.settings.sse_ping_seconds,
         sep=SEPARATOR,
         headers={"X-Turn-Id": turn_id, "Cache-Control": "no-cache"},
+        # On SIGTERM a live turn ends within the grace period: let its stream carry
+        # `turn_done` instead of being cut when the server starts to exit.
+        shutdown_grace_period=runtime.settings.shutdown_grace_seconds + 1,
     )
 
 
@@ -57,8 +69,7 @@ async def chat_wait(body: ChatRequest, runtime: RuntimeDep) -> dict[str, Any]:
 async def chat_streaming(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
     """Run a turn and stream its events; the turn goes on if the client leaves."""
     live = await runtime.turns.start(_turn_request(body))
-    events = await runtime.reader.open(live.turn_id, 0)
-    return _stream(runtime, events, live.turn_id)
+    return await _stream(runtime, runtime.reader.open_batches(live.turn_id, 0), live.turn_id)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -80,8 +91,8 @@ async def chat_resume(
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
 ) -> EventSourceResponse:
     """Every event after `Last-Event-ID` (or `after`) once, then the live tail."""
-    events = await runtime.reader.open(str(turn_id), _resume_point(last_event_id, after))
-    return _stream(runtime, events, str(turn_id))
+    opening = runtime.reader.open_batches(str(turn_id), _resume_point(last_event_id, after))
+    return await _stream(runtime, opening, str(turn_id))
 
 
 @router.get("/turns/{turn_id}", response_model=TurnPublic, responses=ERROR_RESPONSES)

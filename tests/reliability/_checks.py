@@ -1,0 +1,85 @@
+"""Invariants every turn must satisfy, whatever happened to it.
+
+A turn's event stream is well formed (seq 1..n with no gap, `turn_started` first,
+`turn_done` last, each run's delta indices 0..k-1 and exactly one terminal event per
+run), and the stream, the HTTP view and the stored rows tell the same story: the deltas
+of a run join into its stored output, its terminal event carries its stored status and
+error code, and `turn_done` carries the turn's stored status.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from tests.reliability._db import runs_of_turn, turn_row
+from tests.support.sse import Event, texts_by_run
+
+TERMINAL = {"run_done", "run_error"}
+RUN_STATUSES = {"done", "error", "timeout", "cancelled", "interrupted"}
+
+
+def assert_well_formed(events: list[Event]) -> None:
+    """The stream contract, independent of what the runs did."""
+    assert events, "no events"
+    assert [e.seq for e in events] == list(range(1, len(events) + 1)), "seq must be 1..n"
+    assert events[0].type == "turn_started" and events[-1].type == "turn_done"
+    assert Counter(e.type for e in events)["turn_done"] == 1
+    run_ids = [r["run_id"] for r in events[0].data["runs"]]
+    for run_id in run_ids:
+        mine = [e for e in events if e.data.get("run_id") == run_id]
+        indices = [e.data["index"] for e in mine if e.type == "delta"]
+        assert indices == list(range(len(indices))), f"run {run_id}: delta indices {indices}"
+        ends = [e for e in mine if e.type in TERMINAL]
+        assert len(ends) == 1, f"run {run_id}: {len(ends)} terminal events"
+        assert ends[0].data["status"] in RUN_STATUSES
+        assert (ends[0].type == "run_done") == (ends[0].data["status"] == "done")
+        assert mine.index(ends[0]) == len(mine) - 1, "nothing of a run after its end"
+
+
+def terminal_events(events: list[Event]) -> dict[str, Event]:
+    return {e.data["run_id"]: e for e in events if e.type in TERMINAL}
+
+
+def assert_stream_matches_store(events: list[Event], database_url: str) -> list[dict[str, Any]]:
+    """The stream and the stored rows agree; returns the stored runs (position order)."""
+    assert_well_formed(events)
+    turn_id = events[0].data["turn_id"]
+    runs = runs_of_turn(database_url, turn_id)
+    assert [r["id"] for r in runs] == [r["run_id"] for r in events[0].data["runs"]]
+    texts, ends = texts_by_run(events), terminal_events(events)
+    for run in runs:
+        assert run["status"] in RUN_STATUSES, f"run {run['id']} stored as {run['status']}"
+        assert texts.get(run["id"], "") == run["output"], f"run {run['id']}: text differs"
+        end = ends[run["id"]].data
+        assert end["status"] == run["status"]
+        assert (end["error"] or {}).get("code") == run["error_code"]
+        assert end["attempts"] == run["attempts"]
+    assert events[-1].data["status"] == turn_row(database_url, turn_id)["status"]
+    return runs
+
+
+def assert_view_matches_store(view: dict[str, Any], database_url: str) -> None:
+    """`GET /chat/turns/{id}` (or the `/chat/wait` body) shows what is stored."""
+    runs = runs_of_turn(database_url, view["turn_id"])
+    assert view["status"] == turn_row(database_url, view["turn_id"])["status"]
+    assert [r["run_id"] for r in view["runs"]] == [r["id"] for r in runs]
+    for shown, stored in zip(view["runs"], runs, strict=True):
+        assert shown["status"] == stored["status"]
+        assert shown["output"] == stored["output"]
+        assert shown["attempts"] == stored["attempts"]
+        assert (shown["error"] or {}).get("code") == stored["error_code"]
+
+
+def wait_until_ended(client: httpx.Client, turn_id: str, limit: float = 60.0) -> dict[str, Any]:
+    """Poll the stored turn until it is no longer `running` (observable state, bounded)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        turn = client.get(f"/chat/turns/{turn_id}").json()
+        if turn["status"] != "running":
+            return dict(turn)
+        time.sleep(0.02)
+    raise AssertionError(f"turn {turn_id} still running after {limit}s")
