@@ -1,6 +1,6 @@
 """Replay recorded OpenAI and Gemini responses over real HTTP, as a stand-in provider.
 
-The files in `/work/shared/fixtures/provider-recordings/` are real provider bodies
+The files in `shared/fixtures/provider-recordings/` (beside the repository) are real provider bodies
 (byte-for-byte; statuses and headers in its `manifest.json`). `recording_server()` serves
 them on loopback at the two Chat Completions paths the product calls:
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -36,7 +37,16 @@ from starlette.routing import Route
 
 from tests.support.servers import serve_in_thread
 
-RECORDINGS_DIR = Path("/work/shared/fixtures/provider-recordings")
+
+def _recordings_dir() -> Path:
+    """`shared/fixtures/provider-recordings` beside the repository (where CI puts it)."""
+    configured = os.environ.get("CHATWAIT_RECORDINGS_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "provider-recordings"
+
+
+RECORDINGS_DIR = _recordings_dir()
 OPENAI_PATH = "/v1/chat/completions"
 GEMINI_PATH = "/v1beta/openai/chat/completions"
 MODEL_PREFIX = "rec-"
