@@ -64,8 +64,11 @@ class MemoryEventLog(TurnEventLog):
             return None
         if after >= len(buffer.events) and buffer.finished_at is None and wait > 0:
             changed = buffer.changed
+            # `asyncio.timeout`, not `wait_for`: no task per wait (one wait per token per
+            # reader, and a task each held every idle stream's memory up).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await changed.wait()
         events = buffer.events
         return LogRead(
             events=events[max(after, 0) :],

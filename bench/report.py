@@ -1,0 +1,200 @@
+"""The markdown report of one run: only figures the run measured, as it printed them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.targets import evaluate
+
+
+def _f(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _pair(summary: dict[str, Any]) -> str:
+    return f"{_f(summary['p50'])} / {_f(summary['p99'])}"
+
+
+def ttft_table(workloads: list[dict[str, Any]]) -> list[str]:
+    header = [
+        "workload",
+        "n",
+        "direct p50/p99",
+        "bare SDK p50/p99",
+        "ChatWait p50/p95/p99",
+        "CW−direct p50/p99",
+        "CW−SDK p50/p99",
+        "/chat/wait server TTFT p50/p99",
+        "errors",
+    ]
+    rows = []
+    for w in workloads:
+        arms, diff = w["arms"], w["ttft_diff_ms"]
+        cw = arms["stream"]["ttft_ms"]
+        wait = arms.get("wait", {}).get("ttft_ms", {"p50": None, "p99": None})
+        errors = sum(a["errors"] for a in arms.values())
+        rows.append(
+            [
+                w["workload"],
+                str(cw["n"]),
+                _pair(arms["direct"]["ttft_ms"]),
+                _pair(arms["sdk"]["ttft_ms"]),
+                f"{_f(cw['p50'])} / {_f(cw['p95'])} / {_f(cw['p99'])}",
+                _pair(diff["stream_minus_direct"]),
+                _pair(diff["stream_minus_sdk"]),
+                _pair(wait),
+                str(errors),
+            ]
+        )
+    return _table(header, rows)
+
+
+def flow_table(workloads: list[dict[str, Any]]) -> list[str]:
+    header = [
+        "workload",
+        "delay p99 direct / SDK / CW",
+        "added p99",
+        "turns/s direct / SDK / CW / wait",
+        "CPU ms/token openai / SDK / CW / CW wait",
+        "CW÷SDK",
+        "CW peak RSS MB",
+        "other processes (cores)",
+    ]
+    rows = []
+    for w in workloads:
+        a = w["arms"]
+        wait = a.get("wait", {})
+        rows.append(
+            [
+                w["workload"],
+                " / ".join(_f(a[k]["delay_ms"]["p99"]) for k in ("direct", "sdk", "stream")),
+                _f(w["delay_diff_ms"]["stream_minus_direct"]["p99"]),
+                " / ".join(
+                    _f(x.get("turns_per_s"), 2) for x in (a["direct"], a["sdk"], a["stream"], wait)
+                ),
+                " / ".join(
+                    _f(x.get("cpu_ms_per_token"), 3)
+                    for x in (a["direct"], a["sdk"], a["stream"], wait)
+                ),
+                _f(w.get("cpu_ratio_stream_to_sdk"), 2),
+                _f(w["chatwait_peak_rss_mb"]),
+                _f(w.get("other_processes_cores"), 2),
+            ]
+        )
+    return _table(header, rows)
+
+
+def holding_lines(h: dict[str, Any]) -> list[str]:
+    header = [
+        "streams",
+        "open after ramp",
+        "ramp s",
+        "errors",
+        "RSS before / held MB",
+        "KB/stream",
+        "bare SDK KB/stream",
+        "server fds held",
+        "new-turn TTFT p50/p99 idle",
+        "held",
+        "CPU ms/token",
+    ]
+    row = [
+        str(h["streams"]),
+        str(h["open_after_ramp"]),
+        _f(h["ramp_s"]),
+        str(h["errors"]),
+        f"{_f(h['rss_before_mb'])} / {_f(h['rss_held_mb'])}",
+        _f(h["kb_per_stream"]),
+        _f(h.get("bare_sdk", {}).get("kb_per_stream")),
+        str(h["fds_held"]),
+        _pair(h["ttft_idle_ms"]),
+        _pair(h["ttft_held_ms"]),
+        _f(h["cpu_ms_per_token"], 3),
+    ]
+    return _table(header, [row])
+
+
+def persistence_lines(p: dict[str, Any]) -> list[str]:
+    header = [
+        "database",
+        "agents",
+        "statements/turn",
+        "by kind",
+        "commits/turn",
+        "DB ms/turn p50/p99",
+        "in statements ms",
+        "/chat/wait read: statements, ms p50",
+    ]
+    rows = []
+    for db, per_agents in p.items():
+        if "skipped" in per_agents:
+            rows.append([db, "–", f"skipped: {per_agents['skipped']}", "", "", "", "", ""])
+            continue
+        for agents, m in per_agents.items():
+            kinds = ", ".join(f"{k} {_f(v)}" for k, v in m["by_kind_per_turn"].items())
+            rows.append(
+                [
+                    db,
+                    agents,
+                    _f(m["statements_per_turn"]),
+                    kinds,
+                    _f(m["commits_per_turn"]),
+                    _pair(m["db_ms_per_turn"]),
+                    _f(m["statement_ms_per_turn"], 2),
+                    f"{_f(m['wait_read_statements'])}, {_f(m['wait_read_ms']['p50'], 2)}",
+                ]
+            )
+    return _table(header, rows)
+
+
+def targets_lines(results: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            c["target"],
+            c["where"],
+            f"{_f(c['value'], 2)} {c['unit']}",
+            f"≤ {c['limit']} {c['unit']}",
+            "met" if c["met"] else "**not met**",
+        ]
+        for c in evaluate(results)
+    ]
+    return _table(["target", "where", "measured", "limit", ""], rows)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m, o = results["machine"], results["options"]
+    lines = [
+        f"Command: `{results['command']}`  ",
+        f"Machine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}, "
+        f"fd limit {m['fd_limit']}; run took {results.get('duration_s', '–')} s.  ",
+        f"Provider: offline, TTFT {o['ttft_ms']:g} ms, {o['tokens_per_second']:g} tokens/s, "
+        f"stamped tokens; ChatWait database: {o['database']}. Times in ms.",
+        "",
+        "### Targets",
+        "",
+        *targets_lines(results),
+        "",
+        "### Time to first token (ms)",
+        "",
+        *ttft_table(results["workloads"]),
+        "",
+        "### Delivery delay (ms), throughput, CPU, memory",
+        "",
+        *flow_table(results["workloads"]),
+        "",
+    ]
+    if results.get("holding"):
+        lines += ["### Holding capacity", "", *holding_lines(results["holding"]), ""]
+    if results.get("persistence"):
+        lines += ["### Persistence per turn", "", *persistence_lines(results["persistence"]), ""]
+    return "\n".join(lines)

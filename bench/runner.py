@@ -1,0 +1,200 @@
+"""`python -m bench run`: every phase in order, each with processes of its own.
+
+Load phases (one per answer length): a fresh offline provider and a fresh ChatWait, a
+warm-up, then every workload. Then the holding phase (a provider at 1 token/s) and the
+persistence phase (in-process, against SQLite and Postgres). Results go to one JSON file
+and a markdown table beside it; progress goes to stderr.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+from bench.arms import ChatWaitArms, ProviderArms
+from bench.holding import run_holding
+from bench.options import Options
+from bench.persistence import run_persistence
+from bench.procs import Server, chatwait_server, raise_fd_limit, sim_server
+from bench.report import markdown
+from bench.workloads import Target, Workload, run_workload
+
+T = TypeVar("T")
+WARMUP = Workload(concurrency=4, agents=2, answer_tokens=0, rounds=1)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_async(factory: Callable[[], Awaitable[T]]) -> T:
+    """Run on uvloop when installed, the loop ChatWait itself runs on under uvicorn."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(factory())  # type: ignore[arg-type]
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(factory())  # type: ignore[arg-type]
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = "unknown"
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    import os
+
+    return {
+        "nproc": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "fd_limit": raise_fd_limit(),
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+@contextlib.contextmanager
+def profiling(server: Server, out: Path | None, name: str) -> Iterator[None]:
+    """py-spy samples `server` for the block (raw collapsed stacks), when asked to."""
+    if out is None:
+        yield
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.txt"
+    spy = subprocess.Popen(
+        [
+            "py-spy",
+            "record",
+            "--pid",
+            str(server.pid),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--nonblocking",
+            "-o",
+            str(path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(2)
+        try:
+            spy.wait(30)
+        except subprocess.TimeoutExpired:
+            spy.kill()
+        log(f"profile of {name} in {path}")
+
+
+def load_phase(options: Options, answer_tokens: int, workdir: Path) -> list[dict[str, Any]]:
+    """Every workload at one answer length, against fresh servers."""
+    rows: list[dict[str, Any]] = []
+    with (
+        sim_server(
+            workdir,
+            ttft_ms=options.ttft_ms,
+            tokens_per_second=options.tokens_per_second,
+            answer_tokens=answer_tokens,
+        ) as sim,
+        chatwait_server(workdir, sim=sim, database_url=options.database_url) as server,
+    ):
+
+        async def measure() -> None:
+            provider = ProviderArms(f"{sim.base_url}/v1")
+            target = Target(
+                provider,
+                ChatWaitArms(server.port),
+                server,
+                sim,
+                options.ttft_ms,
+                options.tokens_per_second,
+            )
+            try:
+                warm = Workload(WARMUP.concurrency, WARMUP.agents, answer_tokens, 1)
+                await run_workload(warm, target)
+                for workload in options.workloads(answer_tokens):
+                    started = time.monotonic()
+                    row = await run_workload(workload, target, wait_every=options.wait_every)
+                    rows.append(row)
+                    log(f"{workload.name}: {_progress(row)} ({time.monotonic() - started:.0f} s)")
+            finally:
+                await provider.close()
+
+        with profiling(server, options.profile_dir, f"chatwait-t{answer_tokens}"):
+            run_async(measure)
+    return rows
+
+
+def _progress(row: dict[str, Any]) -> str:
+    arms = row["arms"]
+    ttft = " ".join(f"{a}={arms[a]['ttft_ms']['p99']}" for a in ("direct", "sdk", "stream"))
+    errors = sum(arm["errors"] for arm in arms.values())
+    return (
+        f"TTFT p99 {ttft} ms, errors {errors}, cpu ratio {row.get('cpu_ratio_stream_to_sdk')}, "
+        f"other processes {row['other_processes_cores']} cores"
+    )
+
+
+def run(options: Options, command: str) -> dict[str, Any]:
+    """Every phase; writes `options.out` (JSON) and its `.md`, returns the results."""
+    started = time.monotonic()
+    # The load generator's own full collections (the SDK and openai make a large heap)
+    # would land on whichever arm runs then: keep them small, as ChatWait does.
+    gc.collect()
+    gc.freeze()
+    results: dict[str, Any] = {
+        "command": command,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "machine": machine(),
+        "options": {
+            "concurrency": list(options.concurrency),
+            "agents": list(options.agents),
+            "answer_tokens": list(options.answer_tokens),
+            "tokens_per_second": options.tokens_per_second,
+            "ttft_ms": options.ttft_ms,
+            "samples": options.samples,
+            "database": options.database_url or "sqlite (default)",
+        },
+        "workloads": [],
+    }
+    with tempfile.TemporaryDirectory(prefix="chatwait-bench-") as tmp:
+        workdir = Path(tmp)
+        for answer_tokens in options.answer_tokens:
+            log(f"load phase: answers of {answer_tokens} tokens")
+            results["workloads"] += load_phase(
+                options, answer_tokens, workdir / f"t{answer_tokens}"
+            )
+        if options.holding:
+            log(f"holding phase: {options.holding} streams at 1 token/s")
+            results["holding"] = run_holding(options, workdir / "holding", run_async, log)
+        if options.persistence_turns:
+            log("persistence phase")
+            results["persistence"] = run_persistence(options, workdir / "persistence", run_async)
+    results["duration_s"] = round(time.monotonic() - started, 1)
+    results["machine"]["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    write(results, options.out)
+    log(f"done in {results['duration_s']} s: {options.out} and {options.out.with_suffix('.md')}")
+    return results
+
+
+def write(results: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(results))

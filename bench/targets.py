@@ -1,0 +1,96 @@
+"""The issue's targets, checked against the figures of one run (never against old runs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _row(results: dict[str, Any], concurrency: int, agents: int) -> list[dict[str, Any]]:
+    return [
+        w for w in results["workloads"] if w["concurrency"] == concurrency and w["agents"] == agents
+    ]
+
+
+def _check(name: str, value: float | None, limit: float, unit: str, where: str) -> dict[str, Any]:
+    met = value is not None and value <= limit
+    return {
+        "target": name,
+        "where": where,
+        "value": value,
+        "limit": limit,
+        "unit": unit,
+        "met": met,
+    }
+
+
+def _ttft_p99(row: dict[str, Any], arm: str) -> float | None:
+    return row["arms"][arm]["ttft_ms"]["p99"]
+
+
+def _sub(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else round(a - b, 2)
+
+
+def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One entry per target and workload it applies to; `met` is value <= limit."""
+    checks: list[dict[str, Any]] = []
+    for row in _row(results, 1, 1):
+        where = row["workload"]
+        stream = _ttft_p99(row, "stream")
+        checks.append(
+            _check(
+                "TTFT p99: ChatWait - bare SDK", _sub(stream, _ttft_p99(row, "sdk")), 2, "ms", where
+            )
+        )
+        checks.append(
+            _check(
+                "TTFT p99: ChatWait - direct",
+                _sub(stream, _ttft_p99(row, "direct")),
+                8,
+                "ms",
+                where,
+            )
+        )
+    cpu = {"sdk": 0.0, "stream": 0.0}
+    tokens = {"sdk": 0, "stream": 0}
+    for row in results["workloads"]:
+        for arm in cpu:
+            cpu[arm] += row["arms"][arm]["cpu_s"]
+            tokens[arm] += row["arms"][arm]["tokens"]
+    if tokens["sdk"] and tokens["stream"] and cpu["sdk"]:
+        ratio = (cpu["stream"] / tokens["stream"]) / (cpu["sdk"] / tokens["sdk"])
+        checks.append(
+            _check(
+                "CPU/token: ChatWait server / bare SDK", round(ratio, 2), 1.25, "x", "all workloads"
+            )
+        )
+    for row in _row(results, 8, 2):
+        where = row["workload"]
+        checks.append(
+            _check(
+                "TTFT p99 added over direct",
+                row["ttft_diff_ms"]["stream_minus_direct"]["p99"],
+                50,
+                "ms",
+                where,
+            )
+        )
+        checks.append(
+            _check(
+                "delivery delay p99 added over direct",
+                row["delay_diff_ms"]["stream_minus_direct"]["p99"],
+                20,
+                "ms",
+                where,
+            )
+        )
+    holding = results.get("holding")
+    if holding:
+        where = f"{holding['streams']} streams at 1 token/s"
+        short = max(0, 1000 - holding["open_after_ramp"])
+        checks.append(_check("streams short of 1,000 held at once", short, 0, "streams", where))
+        checks.append(_check("errors while holding", holding["errors"], 0, "turns", where))
+        checks.append(
+            _check("server memory per open stream", holding["kb_per_stream"], 50, "KB", where)
+        )
+    return checks
