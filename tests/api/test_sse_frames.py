@@ -1,0 +1,42 @@
+"""SSE framing: turn event in, bytes out (the table the SSE clients rely on)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatwait.api.sse import error_frame, frame
+from chatwait.errors import ChatWaitError
+from chatwait.streams import LoggedEvent
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (
+            LoggedEvent(1, "turn_started", '{"turn_id":"t"}'),
+            b'id: 1\nevent: turn_started\ndata: {"turn_id":"t"}\n\n',
+        ),
+        (
+            LoggedEvent(42, "delta", '{"run_id":"r","index":0,"text":"h\\u00e9 \\n"}'),
+            b'id: 42\nevent: delta\ndata: {"run_id":"r","index":0,"text":"h\\u00e9 \\n"}\n\n',
+        ),
+        (
+            LoggedEvent(7, "delta", '{"text":"caf\u00e9 \U0001f375"}'),
+            'id: 7\nevent: delta\ndata: {"text":"caf\u00e9 \U0001f375"}\n\n'.encode(),
+        ),
+        (
+            LoggedEvent(3, "odd", "line one\nline two"),
+            b"id: 3\nevent: odd\ndata: line one\ndata: line two\n\n",
+        ),
+    ],
+)
+def test_frame(event: LoggedEvent, expected: bytes) -> None:
+    assert frame(event) == expected
+
+
+def test_error_frame_has_no_id_so_resume_points_stay_turn_events() -> None:
+    framed = error_frame(ChatWaitError("log gone", code="event_log_unavailable", retryable=True))
+    assert framed == (
+        b'event: error\ndata: {"error":{"code":"event_log_unavailable",'
+        b'"message":"log gone","retryable":true}}\n\n'
+    )
