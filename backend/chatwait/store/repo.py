@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -227,15 +226,11 @@ async def agent_history(
     return history
 
 
-async def interrupt_runs(
-    *, session: AsyncSession, owner: str | None = None, before: datetime | None = None
-) -> int:
+async def interrupt_runs(*, session: AsyncSession, owner: str | None = None) -> int:
     """Mark `running` runs and turns as `interrupted` (all, or one dead owner's)."""
     turn_filter = [Turn.status == "running"]
     if owner is not None:
         turn_filter.append(Turn.owner == owner)
-    if before is not None:
-        turn_filter.append(Turn.created_at < before)
     turn_ids = select(Turn.id).where(*turn_filter).scalar_subquery()
     now = utcnow()
     result = await session.execute(
