@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
-from chatwait.api.sse import error_frame, frame
+from chatwait.api.sse import MAX_WRITE_BYTES, error_frame, frame, framed
 from chatwait.errors import ChatWaitError
 from chatwait.streams import LoggedEvent
 
@@ -40,3 +42,22 @@ def test_error_frame_has_no_id_so_resume_points_stay_turn_events() -> None:
         b'event: error\ndata: {"error":{"code":"event_log_unavailable",'
         b'"message":"log gone","retryable":true}}\n\n'
     )
+
+
+async def _batches(*batches: list[LoggedEvent]) -> AsyncIterator[list[LoggedEvent]]:
+    for batch in batches:
+        yield batch
+
+
+async def test_a_long_catch_up_is_sent_in_bounded_writes_with_nothing_lost() -> None:
+    """A reader 60,000 events behind must not frame them into one multi-megabyte write."""
+    backlog = [
+        LoggedEvent(seq, "delta", f'{{"index":{seq},"text":"tok"}}') for seq in range(1, 60_001)
+    ]
+    live = [LoggedEvent(60_001, "turn_done", '{"status":"done"}')]
+    writes = [chunk async for chunk in framed(_batches(backlog, live))]
+    largest_frame = max(len(frame(event)) for event in backlog)
+    assert len(writes) > 2
+    assert max(map(len, writes)) < MAX_WRITE_BYTES + largest_frame
+    assert b"".join(writes) == b"".join(map(frame, backlog + live))
+    assert writes[-1] == frame(live[0])

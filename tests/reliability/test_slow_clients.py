@@ -143,10 +143,6 @@ def test_a_stalled_reader_blocks_nobody_and_loses_nothing(tmp_path: Path) -> Non
 
 
 @pytest.mark.slow
-@pytest.mark.skip(
-    reason="hangs intermittently (the test process waits idle after the stalled readers "
-    "are released); seen twice on 2026-11-21, cause not found yet: see the issue note"
-)
 def test_stalled_readers_cost_bounded_memory(tmp_path: Path) -> None:
     with _rig(tmp_path, answer_tokens=60_000) as rig:
         for _ in range(2):  # the same turn read normally, until the allocator has settled

@@ -38,11 +38,29 @@ async def unavailable(error: EventLogUnavailable) -> AsyncIterator[list[LoggedEv
     yield  # pragma: no cover - makes this an async generator
 
 
+MAX_WRITE_BYTES = 64 * 1024
+"""A batch is sent in writes of about this size: a reader catching up on a long turn
+(tens of thousands of events ready at once) never frames it into one huge buffer."""
+
+
 async def framed(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[bytes]:
-    """Frame a reader's batches, one write each; end with `error` if the log is lost."""
+    """Frame a reader's batches, a write each (split past `MAX_WRITE_BYTES`); end with
+    `error` if the log is lost."""
     try:
         async for batch in batches:
-            yield frame(batch[0]) if len(batch) == 1 else b"".join(map(frame, batch))
+            if len(batch) == 1:
+                yield frame(batch[0])
+                continue
+            pending: list[bytes] = []
+            size = 0
+            for event in batch:
+                pending.append(data := frame(event))
+                size += len(data)
+                if size >= MAX_WRITE_BYTES:
+                    yield b"".join(pending)
+                    pending, size = [], 0
+            if pending:
+                yield b"".join(pending)
     except EventLogUnavailable:
         yield error_frame(
             ChatWaitError(
