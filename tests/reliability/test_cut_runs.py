@@ -2,7 +2,9 @@
 
 Found by the fault matrix under load. (1) The run appended a chunk to its text, then
 waited for the turn's event lock to emit it; the run timeout cancelled it during that
-wait, so the stored output had one chunk more than the stream. (2) A cancel landing
+wait, so the stored output had one chunk more than the stream. A chunk now joins the
+run's text only as it is numbered into the turn, so a cancel during that wait leaves it
+out of both. (2) A cancel landing
 there, outside the Agents SDK's own queue wait, left the SDK's run task streaming from
 the provider after the run had ended (found as an upstream stream still open long
 after). Here the emit of chunk 3 is held, deterministically, until the timeout has
@@ -12,7 +14,7 @@ cancelled the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -54,10 +56,11 @@ async def _cut_while_emitting(provider: Provider, model: str) -> tuple[RunResult
     tasks: list[asyncio.Task[None]] = []
     gate = asyncio.Event()
 
-    async def emit_delta(index: int, text: str) -> None:
+    async def emit_delta(index: int, text: str, keep: Callable[[], None]) -> None:
         if index == HELD:
             await gate.wait()  # a busy event lock, as under load
         emitted.append(text)
+        keep()
 
     async def open_gate_once_cancelled() -> None:
         """Polls the run task's cancel count: there is no event for it."""
@@ -89,7 +92,7 @@ async def test_timeout_while_emitting_keeps_text_and_stream_equal(sim: tuple[str
     finally:
         await provider.aclose()
     assert result.status == "timeout"
-    assert len(emitted) == HELD + 1
+    assert len(emitted) == HELD  # the held chunk was cut before it was numbered
     assert result.output == "".join(emitted)
 
 

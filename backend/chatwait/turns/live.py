@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwait.streams import EventLogUnavailable, LoggedEvent, TurnEventLog
@@ -40,15 +41,24 @@ class LiveTurn:
     _refilled: bool = False
     _abandoned: bool = False
 
-    async def emit(self, event: TurnEvent, *, publish: bool = True) -> LoggedEvent:
+    async def emit(
+        self,
+        event: TurnEvent,
+        *,
+        publish: bool = True,
+        on_numbered: Callable[[], None] | None = None,
+    ) -> LoggedEvent:
         """Number the event, keep it, publish it; never fails because the log did.
 
         `publish=False` keeps it for `close_log` to publish: `turn_done` waits until the
         turn row is final, so a client that read it never finds the turn `running`.
+        `on_numbered` runs as the event joins the transcript, before any await after it.
         """
         async with self._lock:
             logged = LoggedEvent(len(self.transcript) + 1, event.type, encode(event.payload()))
             self.transcript.append(logged)
+            if on_numbered is not None:
+                on_numbered()
             if publish:
                 await self._publish(force=False)
             return logged

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from agents import RunConfig, RunErrorHandlerInput, RunErrorHandlerResult, Runner
@@ -20,22 +21,13 @@ from chatwait.errors import RunFailure
 from chatwait.providers import AttemptCounter, ResolvedAgent, track_attempts, translate_error
 from chatwait.store.repo import RunResult
 
-EmitDelta = Callable[[int, str], Awaitable[None]]
+EmitDelta = Callable[[int, str, Callable[[], None]], Awaitable[None]]
+"""`emit_delta(index, text, keep)` numbers chunk `index` of a run into its turn and calls
+`keep()` at that moment, synchronously: a cancel (timeout, stop) that lands before it,
+say while the emit waits for the turn's event lock, leaves the chunk out of both the
+stream and the run's stored text, one that lands after leaves it in both."""
 
 
-async def _uncancelled(emit: Awaitable[None]) -> None:
-    """Finish emitting a chunk already added to the run's text, even if cancelled meanwhile.
-
-    A timeout or cancel that landed while the emit waited for the turn's event lock left
-    the stored text one chunk longer than the stream. The emit is short (the lock, one
-    log append); the cancellation is delivered once it is done.
-    """
-    task = asyncio.ensure_future(emit)
-    try:
-        await asyncio.shield(task)
-    except asyncio.CancelledError:
-        await task
-        raise
 TEXT_EVENTS = frozenset({"response.output_text.delta", "response.refusal.delta"})
 """A refusal (OpenAI's `delta.refusal`) is the model's answer too: the user reads it."""
 
@@ -86,8 +78,7 @@ async def stream_run(
                 continue
             if progress.first_token is None:
                 progress.first_token = clock()
-            progress.parts.append(text)
-            await _uncancelled(emit_delta(len(progress.parts) - 1, text))
+            await emit_delta(len(progress.parts), text, partial(progress.parts.append, text))
     finally:  # tokens the provider billed count even when the run then fails
         usage = result.context_wrapper.usage
         progress.input_tokens, progress.output_tokens = usage.input_tokens, usage.output_tokens
@@ -98,8 +89,7 @@ async def stream_run(
     final = result.final_output
     if not progress.parts and isinstance(final, str) and final:
         progress.first_token = progress.first_token or clock()
-        progress.parts.append(final)
-        await _uncancelled(emit_delta(0, final))
+        await emit_delta(0, final, partial(progress.parts.append, final))
 
 
 def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult:

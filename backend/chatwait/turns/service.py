@@ -224,11 +224,12 @@ class TurnService:
         # blocked here would lose what the SDK had buffered if the stream then broke).
         early: list[Delta] | None = []
 
-        async def emit_delta(index: int, text: str) -> None:
+        async def emit_delta(index: int, text: str, keep: Callable[[], None]) -> None:
             if early is not None:
                 early.append(Delta(run_id, index, text))
+                keep()
             else:
-                await live.emit(Delta(run_id, index, text))
+                await live.emit(Delta(run_id, index, text), on_numbered=keep)
 
         execution = asyncio.ensure_future(
             execute_run(
