@@ -9,6 +9,7 @@ client.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -20,14 +21,16 @@ class AttemptCounter:
     """HTTP requests sent to the provider on behalf of one run."""
 
     count: int = 0
+    on_first: Callable[[], None] | None = None
+    """Called as the run's first request goes out (the turn waits for it, see `TurnService`)."""
 
 
 _current: ContextVar[AttemptCounter | None] = ContextVar("chatwait_attempts", default=None)
 
 
-def track_attempts() -> AttemptCounter:
+def track_attempts(on_first: Callable[[], None] | None = None) -> AttemptCounter:
     """Start counting the attempts of the calling task (and the tasks it spawns)."""
-    counter = AttemptCounter()
+    counter = AttemptCounter(on_first=on_first)
     _current.set(counter)
     return counter
 
@@ -37,3 +40,5 @@ async def count_request(request: httpx2.Request) -> None:
     counter = _current.get()
     if counter is not None:
         counter.count += 1
+        if counter.count == 1 and counter.on_first is not None:
+            counter.on_first()

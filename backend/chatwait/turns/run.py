@@ -57,9 +57,10 @@ async def stream_run(
     progress: RunProgress,
     emit_delta: EmitDelta,
     clock: Callable[[], float],
+    on_dispatched: Callable[[], None] | None = None,
 ) -> None:
     """Run the agent to its final output, emitting every text chunk as it arrives."""
-    progress.attempts = track_attempts()
+    progress.attempts = track_attempts(on_first=on_dispatched)
     agent = resolved.provider.build_agent(
         agent_name=resolved.spec.name, model=resolved.model, instructions=instructions
     )
@@ -108,8 +109,12 @@ async def execute_run(
     register: Callable[[asyncio.Task[None]], None],
     cancel_status: Callable[[], str | None],
     clock: Callable[[], float] = time.monotonic,
+    on_dispatched: Callable[[], None] | None = None,
 ) -> RunResult:
-    """Stream one run and return its terminal result; never raises for a provider error."""
+    """Stream one run and return its terminal result; never raises for a provider error.
+
+    `on_dispatched` is called as the run's first provider request goes out.
+    """
     progress = RunProgress(started=clock())
     task = asyncio.create_task(
         stream_run(
@@ -120,6 +125,7 @@ async def execute_run(
             progress=progress,
             emit_delta=emit_delta,
             clock=clock,
+            on_dispatched=on_dispatched,
         )
     )
     register(task)

@@ -8,10 +8,11 @@ that disconnects changes nothing; `cancel` and `shutdown` are the only ways to s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chatwait.config import Settings
@@ -37,11 +38,25 @@ class TurnRequest:
     models: dict[str, str] | None = None
 
 
+DISPATCH_WAIT_SECONDS = 1.0
+"""At most this long a turn's write waits for its runs' provider requests to go out."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedRun:
     run_id: str
     resolved: ResolvedAgent
     items: list[dict[str, object]]
+    dispatched: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once the run's first provider request has gone out, or the run has ended."""
+
+
+async def _until_dispatched(planned: list[PlannedRun]) -> None:
+    """Until every run has sent its provider request or ended (`DISPATCH_WAIT_SECONDS` at most)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(DISPATCH_WAIT_SECONDS):
+            for run in planned:
+                await run.dispatched.wait()
 
 
 def run_public(
@@ -101,11 +116,12 @@ class TurnService:
     async def start(self, request: TurnRequest) -> LiveTurn:
         """Validate, start the runs, persist the turn, then emit `turn_started`.
 
-        The provider requests go out before the turn's rows are written (for a new
-        conversation, before the session, which on SQLite queues behind every other turn's
-        write), so the write overlaps the provider's time to first token instead of adding
-        to it (docs/benchmarks.md); the runs emit nothing until `turn_started` is logged.
-        If the write fails, the runs are cancelled unseen.
+        The turn's rows are written once every run has sent its provider request (or
+        ended, or after `DISPATCH_WAIT_SECONDS`): neither the database's time nor the
+        CPU its write takes on this event loop lands on the time to first token, and the
+        write overlaps the provider's own (docs/benchmarks.md). A follow-up turn reads its
+        history first, in a session of its own. The runs emit nothing until
+        `turn_started` is logged; if the write fails they are cancelled unseen.
         """
         message = check_text(
             request.message, field="message", limit=self.settings.max_message_chars
@@ -113,22 +129,22 @@ class TurnService:
         resolved = self.registry.resolve_many(
             request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
         )
-        turn_id, opened = repo.new_id(), asyncio.Event()
-        begun: tuple[LiveTurn, asyncio.Task[None]] | None = None
-        planned: list[PlannedRun] = []
-        try:
-            if request.conversation_id is None:  # no history to read: start before the DB
-                planned = [PlannedRun(repo.new_id(), a, self._input([], message)) for a in resolved]
-                begun = self._begin(turn_id, planned, opened)
+        histories: list[list[tuple[str, str | None]]] = [[] for _ in resolved]
+        if request.conversation_id is not None:
             async with self.db.session() as session:
                 conversation = await self._conversation(session, request.conversation_id, message)
-                if begun is None:
-                    for agent in resolved:
-                        history = await self._history(session, conversation.id, agent)
-                        items = self._input(history, message)
-                        planned.append(PlannedRun(repo.new_id(), agent, items))
-                    begun = self._begin(turn_id, planned, opened)
-                begun[0].conversation_id = conversation.id
+                histories = [await self._history(session, conversation.id, a) for a in resolved]
+        planned = [
+            PlannedRun(repo.new_id(), agent, self._input(history, message))
+            for agent, history in zip(resolved, histories, strict=True)
+        ]
+        turn_id, opened = repo.new_id(), asyncio.Event()
+        live, finalizer = self._begin(turn_id, planned, opened)
+        try:
+            await _until_dispatched(planned)
+            async with self.db.session() as session:
+                conversation = await self._conversation(session, request.conversation_id, message)
+                live.conversation_id = conversation.id
                 await repo.create_turn(
                     session=session,
                     conversation=conversation,
@@ -138,12 +154,10 @@ class TurnService:
                     runs=[_new_run(p) for p in planned],
                 )
         except BaseException:
-            if begun is not None:
-                self.live.pop(turn_id, None)
-                begun[1].cancel()
+            self.live.pop(turn_id, None)
+            finalizer.cancel()
             raise
         self._user_id = conversation.user_id  # committed: safe to reuse
-        live = begun[0]
         await live.emit(TurnStarted(turn_id, live.conversation_id, [_run_ref(p) for p in planned]))
         opened.set()
         return live
@@ -242,8 +256,10 @@ class TurnService:
                 register=lambda task: live.tasks.__setitem__(run_id, task),
                 cancel_status=lambda: live.cancel_status,
                 clock=self.clock,
+                on_dispatched=planned.dispatched.set,
             )
         )
+        execution.add_done_callback(lambda _: planned.dispatched.set())
         try:
             await opened.wait()
         except BaseException:

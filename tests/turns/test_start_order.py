@@ -1,0 +1,83 @@
+"""A turn's provider requests go out before its rows are written.
+
+The turn's write (a transaction, and the ORM's CPU work on the same event loop) used to
+run while the runs were still being set up, so it landed on the time to first token.
+Now the write waits until every run's first request has gone out; a follow-up turn reads
+its history first, in a session of its own. Checked here by the order in which the
+provider's HTTP client sends and the database sees `INSERT INTO turns`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from sqlalchemy import event
+
+from chatwait.runtime import Runtime
+from chatwait.sim import SimConfig, create_sim_app
+from chatwait.turns import TurnRequest
+from tests.support import app as test_app
+from tests.support.servers import free_port, serve_in_thread
+
+AGENTS = ["offline", "offline-2"]
+
+
+@pytest.fixture(scope="module")
+def sim_url() -> Iterator[str]:
+    app = create_sim_app(SimConfig(ttft_ms=5, tokens_per_second=2000, answer_tokens=8))
+    with serve_in_thread(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path, sim_url: str) -> AsyncIterator[Runtime]:
+    settings = test_app.test_settings(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'chatwait.db'}",
+        free_port(),
+        OFFLINE_BASE_URL=f"{sim_url}/v1",
+    )
+    runtime = await Runtime.start(settings)
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+def _record_order(runtime: Runtime) -> list[str]:
+    """'request' as the provider client sends, 'insert turn' as the database is asked to."""
+    order: list[str] = []
+
+    async def sent(_request: httpx2.Request) -> None:
+        order.append("request")
+
+    def executing(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TURNS"):
+            order.append("insert turn")
+
+    provider = runtime.registry.resolve("offline", None).provider
+    provider.client()._client.event_hooks["request"].append(sent)
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", executing)
+    return order
+
+
+async def _turn(runtime: Runtime, conversation_id: str | None) -> str:
+    live = await runtime.turns.start(
+        TurnRequest(message="hello", conversation_id=conversation_id, agents=AGENTS)
+    )
+    await runtime.turns.wait(live)
+    return live.conversation_id
+
+
+async def test_requests_go_out_before_the_turn_is_written(runtime: Runtime) -> None:
+    order = _record_order(runtime)
+    conversation_id = await _turn(runtime, None)
+    assert order == ["request", "request", "insert turn"]
+
+    order.clear()
+    await _turn(runtime, conversation_id)  # a follow-up: history first, then the same order
+    assert order == ["request", "request", "insert turn"]
