@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Built once: `json.dumps` with options builds an encoder per call, once per token here."""
+
+
 def encode(payload: dict[str, Any]) -> str:
     """Compact JSON, UTF-8 kept as is (a token's text is most of a delta)."""
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(payload)
 
 
 @dataclass(frozen=True, slots=True)
