@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
 
-
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 """Built once: `json.dumps` with options builds an encoder per call, once per token here."""
 

@@ -22,16 +22,13 @@ class TurnReader:
         self.db = db
         self.wait_seconds = wait_seconds
 
-    async def open(self, turn_id: str, after: int) -> AsyncIterator[LoggedEvent]:
-        """Check the turn exists and `after` is not past its end, then stream from there."""
-        return _flatten(await self.open_batches(turn_id, after))
-
     async def open_batches(self, turn_id: str, after: int) -> AsyncIterator[list[LoggedEvent]]:
-        """As `open`, the events that were ready together in one list.
+        """Check the turn exists and `after` is not past its end, then stream from there.
 
-        SSE sends each list as one write: a busy server, or a run that streamed before its
-        turn was stored, then pays one send (a syscall, sse-starlette's per-send cancel
-        scope, the middleware chain) per batch instead of per token.
+        Events that were ready together come as one list, and SSE sends each list as one
+        write: a busy server, or a run that streamed before its turn was stored, then pays
+        one send (a syscall, sse-starlette's per-send cancel scope, the middleware chain)
+        per batch instead of per token.
         """
         first = await self.log.read(turn_id, after, wait=0)
         if first is None:
@@ -102,8 +99,3 @@ async def _iterate(events: list[LoggedEvent]) -> AsyncIterator[list[LoggedEvent]
     if events:
         yield events
 
-
-async def _flatten(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[LoggedEvent]:
-    async for batch in batches:
-        for event in batch:
-            yield event
