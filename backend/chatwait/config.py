@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     event_log_ttl_seconds: float = Field(600.0, alias="EVENT_LOG_TTL_SECONDS", gt=0)
     event_log_max_turns: int = Field(2000, alias="EVENT_LOG_MAX_TURNS", ge=1)
     sse_ping_seconds: float = Field(15.0, alias="SSE_PING_SECONDS", gt=0)
+    sse_send_timeout_seconds: float = Field(60.0, alias="SSE_SEND_TIMEOUT_SECONDS", ge=0)
+    """A stream whose client has not taken a write for this long is closed (0: never)."""
     replica_heartbeat_seconds: float = Field(2.0, alias="REPLICA_HEARTBEAT_SECONDS", gt=0)
     replica_lease_seconds: float = Field(10.0, alias="REPLICA_LEASE_SECONDS", gt=0)
 

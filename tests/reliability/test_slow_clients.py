@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -77,7 +78,7 @@ class Rig:
 
 
 @contextmanager
-def _rig(directory: Path, answer_tokens: int) -> Iterator[Rig]:
+def _rig(directory: Path, answer_tokens: int, **settings: object) -> Iterator[Rig]:
     with (
         sim_server(
             directory / "sim", ttft_ms=5, tokens_per_second=20_000, answer_tokens=answer_tokens
@@ -92,6 +93,7 @@ def _rig(directory: Path, answer_tokens: int) -> Iterator[Rig]:
             EVENT_LOG_MAX_TURNS=1,  # a finished big turn leaves the log when the next starts
             RUN_TIMEOUT_SECONDS=300,
             PROVIDER_TIMEOUT_SECONDS=120,
+            **{"SSE_SEND_TIMEOUT_SECONDS": 600, **settings},
         ) as server,
     ):
         yield Rig(server, database)
@@ -133,6 +135,40 @@ def _big_turn(rig: Rig, stalled: int) -> tuple[list[Event], list[list[Event]]]:
 async def _read_all(base_url: str, path: str) -> list[Event]:
     async with httpx.AsyncClient(base_url=base_url, timeout=300) as client:
         return (await read_until(client, "GET", path, cut_after_bytes=None)).events
+
+
+CUT_NOTICE = "closed the stream of a client that read nothing"
+
+
+def test_a_reader_that_stops_reading_is_cut_and_resumes_exactly(tmp_path: Path) -> None:
+    """Past SSE_SEND_TIMEOUT_SECONDS the server lets go of a reader that takes nothing;
+    the client then sees a cut stream and resumes from its last whole event."""
+    with _rig(tmp_path, answer_tokens=60_000, SSE_SEND_TIMEOUT_SECONDS=1) as rig:
+        with httpx.Client(base_url=rig.server.base_url, timeout=300) as client:
+            with client.stream(
+                "POST", "/chat/streaming", json={"message": "big", "agents": BIG}
+            ) as r:
+                path = f"/chat/streaming/{r.headers['x-turn-id']}"
+                reader = StalledReader(rig.server.port, path)
+            wait_until_ended(client, r.headers["x-turn-id"], limit=300)
+        deadline = time.monotonic() + 60
+        while CUT_NOTICE not in rig.server.log_text():
+            assert time.monotonic() < deadline, "the stalled stream was never closed"
+            time.sleep(0.05)
+        cut = reader.read_all()
+        full = asyncio.run(_read_all(rig.server.base_url, path))
+        assert 0 < len(cut) < len(full) and cut == full[: len(cut)]
+        rest = asyncio.run(_resume(rig.server.base_url, path, cut[-1].seq))
+        assert cut + rest == full
+        assert "without completing response" not in rig.server.log_text()
+
+
+async def _resume(base_url: str, path: str, last_event_id: int) -> list[Event]:
+    async with httpx.AsyncClient(base_url=base_url, timeout=300) as client:
+        cut = await read_until(
+            client, "GET", path, cut_after_bytes=None, last_event_id=last_event_id
+        )
+        return cut.events
 
 
 def test_a_stalled_reader_blocks_nobody_and_loses_nothing(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from chatwait.api.access_log import RequestLogMiddleware, configure_logging
 from chatwait.api.body_limit import BodyLimitMiddleware
 from chatwait.api.errors import install_error_handlers
 from chatwait.api.routes import api_router
+from chatwait.api.sse import install_cut_stream_filter
 from chatwait.config import Settings, get_settings
 from chatwait.runtime import Runtime
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The whole server for `settings`; the runtime starts with the app's lifespan."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    install_cut_stream_filter()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,7 @@ from sse_starlette import EventSourceResponse
 from chatwait import conversations
 from chatwait.api.deps import RuntimeDep
 from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnPublic
-from chatwait.api.sse import SEPARATOR, framed, unavailable
+from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
 from chatwait.errors import ValidationFailed
 from chatwait.runtime import Runtime
 from chatwait.streams import EventLogUnavailable, LoggedEvent
@@ -46,9 +46,11 @@ async def _stream(
         events = await opening
     except EventLogUnavailable as exc:
         events = unavailable(exc)
-    return EventSourceResponse(
+    return TurnEventStream(
         framed(events),
+        turn_id=turn_id,
         ping=runtime.settings.sse_ping_seconds,
+        send_timeout=runtime.settings.sse_send_timeout_seconds or None,
         sep=SEPARATOR,
         headers={"X-Turn-Id": turn_id, "Cache-Control": "no-cache"},
         # On SIGTERM a live turn ends within the grace period: let its stream carry
