@@ -51,6 +51,15 @@ class PlannedRun:
     """Set once the run's first provider request has gone out, or the run has ended."""
 
 
+@dataclass(frozen=True, slots=True)
+class EndedRun:
+    """A run that has ended: its result and the event that tells clients so."""
+
+    run_id: str
+    result: RunResult
+    event: RunDone | RunError
+
+
 async def _until_dispatched(planned: list[PlannedRun]) -> None:
     """Until every run has sent its provider request or ended (`DISPATCH_WAIT_SECONDS` at most)."""
     with contextlib.suppress(TimeoutError):
@@ -209,13 +218,26 @@ class TurnService:
     async def _drive(
         self, live: LiveTurn, planned: list[PlannedRun], opened: asyncio.Event
     ) -> None:
-        """Run every agent concurrently, then end the turn; never raises."""
+        """Run every agent concurrently, then end the turn; never raises.
+
+        The run that ends last is stored in the turn's own final transaction (one commit
+        fewer per turn), so its `run_done` is published with `turn_done`, once both rows
+        are final.
+        """
         try:
-            await asyncio.gather(*(self._run(live, p, opened) for p in planned))
+            left = [len(planned)]
+            ended = await asyncio.gather(*(self._run(live, p, opened, left) for p in planned))
+            last = next((run for run in ended if run is not None), None)
+            if last is not None:
+                await live.emit(last.event, publish=False)
             status = live.cancel_status or "done"
             await live.emit(TurnDone(live.turn_id, status), publish=False)
             try:
                 async with self.db.session() as session:
+                    if last is not None:
+                        await repo.finish_run(
+                            session=session, run_id=last.run_id, result=last.result
+                        )
                     await repo.finish_turn(
                         session=session,
                         turn_id=live.turn_id,
@@ -231,8 +253,14 @@ class TurnService:
             self.live.pop(live.turn_id, None)
             live.finished.set()
 
-    async def _run(self, live: LiveTurn, planned: PlannedRun, opened: asyncio.Event) -> None:
-        """One run: its provider request goes out at once, its events wait for `opened`."""
+    async def _run(
+        self, live: LiveTurn, planned: PlannedRun, opened: asyncio.Event, left: list[int]
+    ) -> EndedRun | None:
+        """One run: its provider request goes out at once, its events wait for `opened`.
+
+        `left` counts the turn's runs still going; the last to end is returned unstored
+        for `_drive` to store with the turn.
+        """
         run_id, resolved = planned.run_id, planned.resolved
         # Deltas that came before `run_started` was logged: kept, never waited for (a run
         # blocked here would lose what the SDK had buffered if the stream then broke).
@@ -273,16 +301,23 @@ class TurnService:
         early = None
         result = await execution
         live.tasks.pop(run_id, None)
+        public = run_public(
+            run_id, resolved.spec.name, resolved.provider.name, resolved.model, result
+        )
+        public.pop("output")
+        ended = EndedRun(
+            run_id, result, RunDone(public) if result.status == "done" else RunError(public)
+        )
+        left[0] -= 1
+        if not left[0]:
+            return ended
         try:
             async with self.db.session() as session:
                 await repo.finish_run(session=session, run_id=run_id, result=result)
         except Exception:
             log.exception("run %s: could not persist its result", run_id)
-        public = run_public(
-            run_id, resolved.spec.name, resolved.provider.name, resolved.model, result
-        )
-        public.pop("output")
-        await live.emit(RunDone(public) if result.status == "done" else RunError(public))
+        await live.emit(ended.event)
+        return None
 
     async def cancel(self, turn_id: str, *, status: str = "cancelled") -> bool:
         """Cancel the runs of a live turn of this process; False if it is not live here."""
