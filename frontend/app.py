@@ -30,6 +30,7 @@ from chatwait_ui.chat import (
 )
 from chatwait_ui.choices import Choices
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
+from chatwait_ui.reopen import follow_reopened_turn
 
 # Header auth needs a JWT secret. Mounted, `mount_ui` sets a persistent one; run on its
 # own, a per-process secret is fine: header auth signs the user in again silently.
@@ -60,7 +61,10 @@ async def start() -> None:
 
 @cl.on_chat_resume
 async def resume(thread: ThreadDict) -> None:
-    """A conversation reopened from history: restore its mode, agents and models."""
+    """A conversation reopened from history: restore its mode, agents and models.
+
+    A turn still running on the backend goes on streaming into its panes.
+    """
     bind_conversation(thread["id"])
     agents, defaults = await load_agents(api)
     saved = Choices.from_metadata(thread.get("metadata"))
@@ -70,6 +74,7 @@ async def resume(thread: ThreadDict) -> None:
         choices = Choices(choices.mode, fallback.agents, fallback.models)
     cl.user_session.set("saved_choices", saved.to_metadata() if saved else None)
     await send_controls(agents, choices)
+    follow_reopened_turn(api, thread)
 
 
 @cl.on_settings_update

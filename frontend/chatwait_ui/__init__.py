@@ -4,5 +4,6 @@ Pure modules (no Chainlit import, unit-tested on their own): `turn_view` (events
 panes), `choices` (agents, models, mode), `history` (conversations → threads),
 `coalesce` (batched renders), `bindings` (thread id ↔ conversation id), and the
 backend's HTTP API: `api`, `stream` (SSE with resume), `live_turns` (wait-mode lookup).
-Chainlit-facing: `chat` and `data_layer`.
+Chainlit-facing: `chat`, `reopen` (a reopened running turn goes live) and
+`data_layer`.
 """

@@ -161,17 +161,32 @@ def bind_conversation(conversation_id: str | None) -> None:
 
 
 class PaneRenderer:
-    """One assistant message whose inline `AgentPanes` element shows a `TurnView`."""
+    """The inline `AgentPanes` element that shows a `TurnView`."""
 
-    def __init__(self, view: TurnView) -> None:
+    def __init__(self, view: TurnView, element: cl.CustomElement | None = None) -> None:
         self.view = view
-        self.element = cl.CustomElement(
-            name=ELEMENT_NAME, props=view.to_props(), display="inline", url=ELEMENT_URL
+        if element is None:
+            element = cl.CustomElement(
+                name=ELEMENT_NAME, props=view.to_props(), display="inline", url=ELEMENT_URL
+            )
+        self.element = element
+
+    @classmethod
+    def existing(cls, view: TurnView, *, element_id: str, for_id: str) -> PaneRenderer:
+        """Render into panes already on the page (a reopened thread's): same ids."""
+        element = cl.CustomElement(
+            id=element_id,
+            for_id=for_id,
+            name=ELEMENT_NAME,
+            props=view.to_props(),
+            display="inline",
+            url=ELEMENT_URL,
         )
-        self.message = cl.Message(content="", author=ASSISTANT, elements=[self.element])
+        return cls(view, element)
 
     async def send(self) -> None:
-        await self.message.send()
+        """Show the panes in a new assistant message."""
+        await cl.Message(content="", author=ASSISTANT, elements=[self.element]).send()
 
     async def render(self) -> None:
         self.element.props = self.view.to_props()

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from .turn_view import TurnView
+from .turn_view import TERMINAL_STATUSES, TurnView
 
 __all__ = [
     "ELEMENT_NAME",
     "ELEMENT_URL",
+    "RunningTurn",
     "panes_element",
+    "running_turn",
     "thread_from_conversation",
     "thread_summary",
     "turn_step_ids",
@@ -125,3 +128,35 @@ def thread_from_conversation(
     thread["steps"] = steps
     thread["elements"] = elements
     return thread
+
+
+@dataclass(frozen=True)
+class RunningTurn:
+    """A turn of a reopened thread that has not finished: where its panes are shown."""
+
+    turn_id: str
+    message: str
+    answer_step_id: str
+    element_id: str
+
+
+def running_turn(thread: Mapping[str, Any]) -> RunningTurn | None:
+    """The latest turn of a thread built here whose panes show it unfinished, if any.
+
+    Only panes elements with the ids `thread_from_conversation` gave them count, so a
+    live update of that element replaces the snapshot in place.
+    """
+    messages = {step.get("id"): step.get("output") for step in thread.get("steps") or []}
+    for element in reversed(thread.get("elements") or []):
+        props = element.get("props") or {}
+        turn_id = props.get("turnId")
+        if element.get("name") != ELEMENT_NAME or not turn_id:
+            continue
+        if props.get("status") in TERMINAL_STATUSES:
+            continue
+        user_step, answer_step, element_id = turn_step_ids(str(turn_id))
+        if (element.get("id"), element.get("forId")) != (element_id, answer_step):
+            continue
+        message = str(messages.get(user_step) or "")
+        return RunningTurn(str(turn_id), message, answer_step, element_id)
+    return None

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from chatwait_ui.history import ELEMENT_NAME, thread_from_conversation, thread_summary
+import copy
+
+from chatwait_ui.history import (
+    ELEMENT_NAME,
+    running_turn,
+    thread_from_conversation,
+    thread_summary,
+    turn_step_ids,
+)
 
 CONVERSATION = {
     "id": "c1",
@@ -82,3 +90,40 @@ def test_ids_are_stable_across_reads() -> None:
 def test_sidebar_entries_are_dated_by_last_activity() -> None:
     entry = thread_summary(CONVERSATION, user_id="local", user_identifier="local")
     assert entry["createdAt"] == "2026-01-01T10:05:00Z" and entry["steps"] == []
+
+
+def with_running_turn(conversation: dict) -> dict:
+    """`conversation` plus a second turn whose runs are still answering."""
+    running = copy.deepcopy(conversation)
+    turn = copy.deepcopy(conversation["turns"][0])
+    turn.update(turn_id="t2", status="running", message="Still answering?")
+    for run in turn["runs"]:
+        run.update(run_id=f"{run['run_id']}-t2", status="running", output="", error=None)
+    running["turns"].append(turn)
+    return running
+
+
+def test_a_reopened_thread_names_its_running_turn_and_where_its_panes_are() -> None:
+    thread = thread_from_conversation(
+        with_running_turn(CONVERSATION), user_id="local", user_identifier="local"
+    )
+    found = running_turn(thread)
+    assert found is not None
+    assert (found.turn_id, found.message) == ("t2", "Still answering?")
+    element = thread["elements"][1]
+    assert (found.element_id, found.answer_step_id) == (element["id"], element["forId"])
+    assert found.element_id == turn_step_ids("t2")[2]
+
+
+def test_a_thread_whose_turns_all_ended_has_no_running_turn() -> None:
+    thread = thread_from_conversation(CONVERSATION, user_id="local", user_identifier="local")
+    assert running_turn(thread) is None
+    assert running_turn({"id": "c1", "steps": [], "elements": []}) is None
+
+
+def test_only_panes_built_from_history_are_followed() -> None:
+    thread = thread_from_conversation(
+        with_running_turn(CONVERSATION), user_id="local", user_identifier="local"
+    )
+    thread["elements"][1]["id"] = "some-other-element"
+    assert running_turn(thread) is None
