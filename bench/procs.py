@@ -129,13 +129,15 @@ def _wait_ready(server: Server, path: str) -> None:
     raise RuntimeError(f"{server.name} did not answer {url} within {START_TIMEOUT_S:g} s")
 
 
-def _spawn(name: str, args: list[str], env: dict[str, str], workdir: Path) -> Server:
+def _spawn(
+    name: str, args: list[str], env: dict[str, str], workdir: Path, module: str = "chatwait.cli"
+) -> Server:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{name}.log"
     log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "chatwait.cli", *args, "--port", str(port)],
+        [sys.executable, "-m", module, *args, "--port", str(port)],
         env={**os.environ, **env},
         cwd=workdir,
         stdout=log,
@@ -173,9 +175,15 @@ def sim_server(
 
 @contextlib.contextmanager
 def chatwait_server(
-    workdir: Path, *, sim: Server, database_url: str = "", run_timeout_s: float = 600.0
+    workdir: Path,
+    *,
+    sim: Server,
+    database_url: str = "",
+    run_timeout_s: float = 600.0,
+    module: str = "chatwait.cli",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
-    """ChatWait with its offline agents pointed at `sim`."""
+    """ChatWait with its offline agents pointed at `sim` (`module`: a wrapper of its CLI)."""
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -186,8 +194,9 @@ def chatwait_server(
         "LOG_LEVEL": "WARNING",
         "RUN_TIMEOUT_SECONDS": f"{run_timeout_s:g}",
         "PROVIDER_TIMEOUT_SECONDS": "120",
+        **(extra_env or {}),
     }
-    server = _spawn("chatwait", ["--host", "127.0.0.1"], env, workdir)
+    server = _spawn("chatwait", ["--host", "127.0.0.1"], env, workdir, module)
     try:
         _wait_ready(server, "/healthz")
         yield server
