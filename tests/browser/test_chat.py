@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.server import Server, chatwait_server
+from tests.browser.server import chatwait_server
 from tests.browser.ui import (
     STREAM_TIMEOUT_MS,
     assert_panes_show_backend_outputs,
@@ -21,12 +21,13 @@ from tests.browser.ui import (
     send,
     wait_until_finished,
 )
+from tests.support.processes import ChildServer
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
     """Offline agents slow enough (15 tokens/s) to watch both panes stream."""
     with chatwait_server(
         tmp_path_factory.mktemp("browser-chat"), SIM_TOKENS_PER_SECOND="15", SIM_ANSWER_TOKENS="30"
@@ -34,16 +35,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-def conversation(server: Server, conversation_id: str) -> dict:
-    response = httpx.get(f"{server.url}/conversations/{conversation_id}")
+def conversation(server: ChildServer, conversation_id: str) -> dict:
+    response = httpx.get(f"{server.base_url}/conversations/{conversation_id}")
     response.raise_for_status()
     return response.json()
 
 
 def test_streaming_fills_both_panes_side_by_side_then_shows_footers(
-    page: Page, server: Server
+    page: Page, server: ChildServer
 ) -> None:
-    open_chat(page, server.url)
+    open_chat(page, server.base_url)
     turn = send(page, "Compare streaming with waiting")
     streaming = turn.locator('.cw-pane[data-status="running"] .cw-pane-text')
     expect(streaming).to_have_count(2, timeout=STREAM_TIMEOUT_MS)  # both at once, mid-stream
@@ -68,7 +69,7 @@ def test_streaming_fills_both_panes_side_by_side_then_shows_footers(
         expect(footer).to_contain_text(re.compile(r"\d+ in · \d+ out tokens"))
         expect(footer).to_contain_text(re.compile(r"latency \d"))
         expect(footer).to_contain_text(re.compile(r"TTFT \d"))
-    assert_panes_show_backend_outputs(turn, backend_turn(server.url, turn)["runs"])
+    assert_panes_show_backend_outputs(turn, backend_turn(server.base_url, turn)["runs"])
 
     page.set_viewport_size({"width": 600, "height": 900})
     expect(turn.locator(".cw-pane")).to_have_count(2)
@@ -76,8 +77,10 @@ def test_streaming_fills_both_panes_side_by_side_then_shows_footers(
     assert a and b and b["y"] >= a["y"] + a["height"], "narrow windows stack the panes"
 
 
-def test_wait_mode_shows_progress_then_every_answer_together(page: Page, server: Server) -> None:
-    open_chat(page, server.url)
+def test_wait_mode_shows_progress_then_every_answer_together(
+    page: Page, server: ChildServer
+) -> None:
+    open_chat(page, server.base_url)
     choose_mode(page, "Wait")
     turn = send(page, "Answer when you are all done")
     progress = turn.locator('.cw-progress[data-mode="wait"]')
@@ -89,7 +92,7 @@ def test_wait_mode_shows_progress_then_every_answer_together(page: Page, server:
 
     wait_until_finished(turn)
     expect(progress).to_have_count(0)
-    body = backend_turn(server.url, turn)
+    body = backend_turn(server.base_url, turn)
     assert [r["status"] for r in body["runs"]] == ["done", "done"]
     assert_panes_show_backend_outputs(turn, body["runs"])
     saved = conversation(server, body["conversation_id"])["metadata"]["ui"]
@@ -101,9 +104,9 @@ def test_wait_mode_shows_progress_then_every_answer_together(page: Page, server:
 
 
 def test_a_failing_agent_shows_its_error_while_the_other_answers(
-    page: Page, server: Server
+    page: Page, server: ChildServer
 ) -> None:
-    open_chat(page, server.url)
+    open_chat(page, server.base_url)
     page.locator("#chat-settings-open-modal").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("Unavailable: OPENAI_API_KEY is not set")
@@ -118,7 +121,7 @@ def test_a_failing_agent_shows_its_error_while_the_other_answers(
     expect(healthy).to_have_attribute("data-status", "done", timeout=STREAM_TIMEOUT_MS)
     wait_until_finished(turn)
 
-    body = backend_turn(server.url, turn)
+    body = backend_turn(server.base_url, turn)
     by_agent = {r["agent"]: r for r in body["runs"]}
     assert by_agent["offline"]["status"] == "done"
     assert by_agent["offline-2"]["status"] == "error"
@@ -133,11 +136,11 @@ def test_a_failing_agent_shows_its_error_while_the_other_answers(
     expect(page.locator('[id="model__offline-2"]')).to_contain_text("fault-500")
 
 
-def test_history_reopens_a_conversation_and_continues_it(page: Page, server: Server) -> None:
-    open_chat(page, server.url)
+def test_history_reopens_a_conversation_and_continues_it(page: Page, server: ChildServer) -> None:
+    open_chat(page, server.base_url)
     turn = send(page, "Remember this conversation")
     wait_until_finished(turn)
-    body = backend_turn(server.url, turn)
+    body = backend_turn(server.base_url, turn)
     conversation_id = body["conversation_id"]
     expect(page).to_have_url(re.compile(f"/thread/{conversation_id}$"))
     entry = page.locator(f'[id="thread-{conversation_id}"]')
@@ -158,12 +161,12 @@ def test_history_reopens_a_conversation_and_continues_it(page: Page, server: Ser
     wait_until_finished(follow_up)
     turns = conversation(server, conversation_id)["turns"]
     assert [t["message"] for t in turns] == ["Remember this conversation", "And a follow-up"]
-    assert "2 user messages" in backend_turn(server.url, follow_up)["runs"][0]["output"]
+    assert "2 user messages" in backend_turn(server.base_url, follow_up)["runs"][0]["output"]
 
 
-def test_answers_render_markdown(page: Page, server: Server) -> None:
+def test_answers_render_markdown(page: Page, server: ChildServer) -> None:
     """The offline agents quote the question, so markdown in it comes back in the answer."""
-    open_chat(page, server.url)
+    open_chat(page, server.base_url)
     turn = send(page, "Render `inline_code` and **bold words** please")
     wait_until_finished(turn)
     for agent in ("offline", "offline-2"):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.server import Server, chatwait_server
+from tests.browser.server import chatwait_server
 from tests.browser.ui import (
     STREAM_TIMEOUT_MS,
     assert_panes_show_backend_outputs,
@@ -19,6 +19,7 @@ from tests.browser.ui import (
     turn_id,
     wait_until_finished,
 )
+from tests.support.processes import ChildServer
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +27,7 @@ AGENTS = ("offline", "offline-2")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
     """6 tokens/s for 60 tokens: each answer takes ~10 s, time enough to reopen mid-turn."""
     with chatwait_server(
         tmp_path_factory.mktemp("browser-reopen"), SIM_TOKENS_PER_SECOND="6"
@@ -34,9 +35,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield running
 
 
-def start_streaming_turn(page: Page, server: Server, text: str) -> tuple[str, str]:
+def start_streaming_turn(page: Page, server: ChildServer, text: str) -> tuple[str, str]:
     """Send `text`, wait until both panes stream; return (conversation id, turn id)."""
-    open_chat(page, server.url)
+    open_chat(page, server.base_url)
     turn = send(page, text)
     streaming = turn.locator('.cw-pane[data-status="running"] .cw-pane-text')
     expect(streaming).to_have_count(2, timeout=STREAM_TIMEOUT_MS)
@@ -44,11 +45,11 @@ def start_streaming_turn(page: Page, server: Server, text: str) -> tuple[str, st
     return page.url.rsplit("/", 1)[-1], turn_id(turn)
 
 
-def reopened_turn(page: Page, server: Server, expected_turn_id: str) -> Locator:
+def reopened_turn(page: Page, server: ChildServer, expected_turn_id: str) -> Locator:
     """The reopened turn's panes, checked to show a snapshot taken while it still ran."""
     turn = page.locator(".cw-turn").first
     expect(turn).to_have_attribute("data-turn-id", expected_turn_id, timeout=30_000)
-    assert backend_turn(server.url, turn)["status"] == "running", "reopened too late"
+    assert backend_turn(server.base_url, turn)["status"] == "running", "reopened too late"
     return turn
 
 
@@ -62,7 +63,7 @@ def expect_text_to_grow(turn: Locator) -> None:
 
 
 def test_reloading_mid_answer_keeps_streaming_to_the_stored_answer(
-    page: Page, server: Server
+    page: Page, server: ChildServer
 ) -> None:
     _, started = start_streaming_turn(page, server, "Keep talking while I reload")
 
@@ -74,12 +75,12 @@ def test_reloading_mid_answer_keeps_streaming_to_the_stored_answer(
     expect(turn).to_have_attribute("data-status", "done")
     for agent in AGENTS:
         expect(pane(turn, agent).locator(".cw-pane-footer")).to_contain_text("Done")
-    body = backend_turn(server.url, turn)
+    body = backend_turn(server.base_url, turn)
     assert [r["status"] for r in body["runs"]] == ["done", "done"]
     assert_panes_show_backend_outputs(turn, body["runs"])
 
 
-def test_stop_cancels_a_turn_reopened_from_the_sidebar(page: Page, server: Server) -> None:
+def test_stop_cancels_a_turn_reopened_from_the_sidebar(page: Page, server: ChildServer) -> None:
     conversation_id, started = start_streaming_turn(page, server, "Stop me after I reopen")
 
     page.locator("#new-chat-button").click()
@@ -93,6 +94,6 @@ def test_stop_cancels_a_turn_reopened_from_the_sidebar(page: Page, server: Serve
         stopped = pane(turn, agent)
         expect(stopped).to_have_attribute("data-status", "cancelled", timeout=STREAM_TIMEOUT_MS)
         expect(stopped.locator(".cw-pane-footer")).to_contain_text("Cancelled")
-    body = backend_turn(server.url, turn)
+    body = backend_turn(server.base_url, turn)
     assert [r["status"] for r in body["runs"]] == ["cancelled", "cancelled"]
     assert_panes_show_backend_outputs(turn, body["runs"])

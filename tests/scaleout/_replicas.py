@@ -1,105 +1,23 @@
 """ChatWait replicas as real processes sharing one Postgres database and one Redis.
 
-Each replica is the program `uv run chatwait --host 127.0.0.1 --port P` runs (the
-`chatwait` console script of this environment, started directly: `uv run` could re-sync
-the environment while others edit the lockfile, and a SIGKILL sent to `uv` would leave
-the server orphaned). Each runs in a session of its own, so SIGKILL reaches the whole
-process group; it gets a clean environment and working directory (no stray
-`DATABASE_URL`, no `.env`), and its output goes to a log file shown when it misbehaves.
+Each replica is a `chatwait` process started by `tests.support.processes` (its own
+session, clean environment and working directory, output in a log file), named after
+its working directory under the cluster's directory.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import redis
 
 from tests.support.databases import postgres_database
-from tests.support.servers import free_port
-
-CHATWAIT = Path(sys.executable).with_name("chatwait")
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
-START_TIMEOUT = 60.0
-
-
-@dataclass
-class Replica:
-    """One server process: its URL and the signals a test may send it."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def output(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def kill(self) -> None:
-        """SIGKILL the process group: no shutdown code runs, as in a crash."""
-        if self.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(30)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM (a graceful shutdown); SIGKILL if it does not exit in time."""
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        """Poll `/healthz` until it answers 200; fail with the log if the process exits."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise AssertionError(f"replica {self.name} exited:\n{self.output()[-4000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise AssertionError(f"replica {self.name} not healthy:\n{self.output()[-4000:]}")
-
-
-def spawn(name: str, directory: Path, env: Mapping[str, str]) -> Replica:
-    """Start one replica on a free port (not waiting for it to be ready)."""
-    port = free_port()
-    workdir = directory / name
-    workdir.mkdir(parents=True, exist_ok=True)
-    log_path = workdir / "server.log"
-    environment = {k: os.environ[k] for k in _INHERITED if k in os.environ}
-    environment.update({"CHATWAIT_DATA_DIR": str(workdir), **env})
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [str(CHATWAIT), "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=environment,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Replica(name, process, port, log_path)
+from tests.support.processes import ChildServer, launch_chatwait
 
 
 @dataclass
@@ -109,17 +27,18 @@ class Cluster:
     directory: Path
     env: dict[str, str]
     prefix: str
-    replicas: dict[str, Replica] = field(default_factory=dict)
+    replicas: dict[str, ChildServer] = field(default_factory=dict)
 
-    def start(self, *names: str, **overrides: str) -> list[Replica]:
+    def start(self, *names: str, **overrides: str) -> list[ChildServer]:
         """Start replicas at once (they migrate the same database concurrently)."""
-        started = [spawn(n, self.directory, {**self.env, **overrides}) for n in names]
+        env = {**self.env, **overrides}
+        started = [launch_chatwait(self.directory / n, name=n, **env) for n in names]
         self.replicas.update((r.name, r) for r in started)
         for replica in started:
-            replica.wait_healthy()
+            replica.wait_ready()
         return started
 
-    def __getitem__(self, name: str) -> Replica:
+    def __getitem__(self, name: str) -> ChildServer:
         return self.replicas[name]
 
 

@@ -22,7 +22,8 @@ import pytest
 import redis
 
 from tests.scaleout import _streams as streams
-from tests.scaleout._replicas import BASE_ENV, Cluster, cluster, spawn
+from tests.scaleout._replicas import BASE_ENV, Cluster, cluster
+from tests.support.processes import launch_chatwait
 from tests.support.servers import free_port
 from tests.support.sse import texts_by_run
 
@@ -81,14 +82,16 @@ def test_unreachable_redis_at_start_up_exits_non_zero_naming_host_and_port(
 ) -> None:
     port = free_port()
     password = "hunter2-not-for-logs"
-    replica = spawn(
-        "lonely", tmp_path, {**BASE_ENV, "REDIS_URL": f"redis://:{password}@127.0.0.1:{port}/0"}
+    replica = launch_chatwait(
+        tmp_path / "lonely",
+        name="lonely",
+        **{**BASE_ENV, "REDIS_URL": f"redis://:{password}@127.0.0.1:{port}/0"},
     )
     try:
         replica.process.wait(60)
     finally:
         replica.kill()
-    output = replica.output()
+    output = replica.log_text()
     assert replica.process.returncode != 0
     assert f"127.0.0.1:{port}" in output and "unreachable" in output
     assert password not in output
@@ -115,7 +118,7 @@ def test_losing_redis_mid_turn_ends_streams_with_an_error_and_runs_persist(
 ) -> None:
     a = single["a"]
     with ThreadPoolExecutor(1) as pool:
-        follower = streams.Follower(pool, a.url, "POST", "/chat/streaming", json_body=BODY)
+        follower = streams.Follower(pool, a.base_url, "POST", "/chat/streaming", json_body=BODY)
         follower.wait_for(lambda events: streams.deltas(events) >= 3)
         own_redis.kill()
         head = follower.result(timeout=60)
@@ -126,13 +129,13 @@ def test_losing_redis_mid_turn_ends_streams_with_an_error_and_runs_persist(
     assert [e.seq for e in head] == list(range(1, len(head) + 1))
     turn_id = head[0].data["turn_id"]
 
-    unserved = streams.resume(a.url, turn_id, 0)
+    unserved = streams.resume(a.base_url, turn_id, 0)
     assert [e.type for e in unserved] == ["error"], "no Redis: an error, not a hang"
-    assert [e.type for e in streams.start(a.url, BODY)] == ["error"]
-    waited = httpx.post(f"{a.url}/chat/wait", json=BODY, timeout=60)
+    assert [e.type for e in streams.start(a.base_url, BODY)] == ["error"]
+    waited = httpx.post(f"{a.base_url}/chat/wait", json=BODY, timeout=60)
     assert waited.status_code == 200 and waited.json()["status"] == "done", waited.text
 
-    turn = streams.wait_for_turn(a.url, turn_id, streams.ended)
+    turn = streams.wait_for_turn(a.base_url, turn_id, streams.ended)
     assert turn["status"] == "done"
     assert {r["status"] for r in turn["runs"]} == {"done"}
     texts = texts_by_run(head)
@@ -147,10 +150,10 @@ def test_losing_redis_mid_turn_ends_streams_with_an_error_and_runs_persist(
         while admin.hget(meta, "finished") != "1":
             assert time.monotonic() < deadline, "the ended turn was never published again"
             time.sleep(0.05)
-    full = streams.resume(a.url, turn_id, 0)
+    full = streams.resume(a.base_url, turn_id, 0)
     assert [e.seq for e in full] == list(range(1, len(full) + 1))
     assert full[-1].type == "turn_done" and full[-1].data["status"] == "done"
     assert full[: len(head)] == head
-    assert head + streams.resume(a.url, turn_id, head[-1].seq) == full
+    assert head + streams.resume(a.base_url, turn_id, head[-1].seq) == full
     texts = texts_by_run(full)
     assert all(texts[r["run_id"]] == r["output"] for r in turn["runs"])

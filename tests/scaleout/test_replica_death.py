@@ -53,17 +53,17 @@ def pair(tmp_path: object, redis_url: str, postgres_admin_url: str) -> Iterator[
 
 def test_sigkill_mid_turn_interrupts_its_runs_and_ends_readers_on_b(pair: Cluster) -> None:
     a, b = pair["a"], pair["b"]
-    survivor_head = streams.start(b.url, HANG_BODY, limit=2)
+    survivor_head = streams.start(b.base_url, HANG_BODY, limit=2)
     survivor_turn = survivor_head[0].data["turn_id"]
-    head = streams.start(a.url, HANG_BODY, limit=1)
+    head = streams.start(a.base_url, HANG_BODY, limit=1)
     turn_id = head[0].data["turn_id"]
     with ThreadPoolExecutor(2) as pool:
-        reader = streams.Follower(pool, b.url, "GET", f"/chat/streaming/{turn_id}", after=0)
+        reader = streams.Follower(pool, b.base_url, "GET", f"/chat/streaming/{turn_id}", after=0)
         reader.wait_for(lambda events: streams.deltas(events) >= 3)
 
         a.kill()
         killed_at = time.monotonic()
-        turn = streams.wait_for_turn(b.url, turn_id, streams.ended, timeout=60)
+        turn = streams.wait_for_turn(b.base_url, turn_id, streams.ended, timeout=60)
         detected_in = time.monotonic() - killed_at
         events = reader.result(timeout=30)
 
@@ -79,22 +79,22 @@ def test_sigkill_mid_turn_interrupts_its_runs_and_ends_readers_on_b(pair: Cluste
     texts = texts_by_run(events)
     for run in turn["runs"]:
         assert run["output"] == texts.get(run["run_id"], ""), "partial text is kept"
-    assert streams.resume(b.url, turn_id, 0) == events, "a later resume: the same stream"
+    assert streams.resume(b.base_url, turn_id, 0) == events, "a later resume: the same stream"
 
-    still = httpx.get(f"{b.url}/chat/turns/{survivor_turn}").json()
+    still = httpx.get(f"{b.base_url}/chat/turns/{survivor_turn}").json()
     assert still["status"] == "running", "the survivor's own turn is left alone"
-    assert httpx.post(f"{b.url}/chat/turns/{survivor_turn}/cancel").status_code == 202
-    assert streams.wait_for_turn(b.url, survivor_turn, streams.ended)["status"] == "cancelled"
+    assert httpx.post(f"{b.base_url}/chat/turns/{survivor_turn}/cancel").status_code == 202
+    assert streams.wait_for_turn(b.base_url, survivor_turn, streams.ended)["status"] == "cancelled"
 
 
 def test_cancel_of_a_dead_replicas_turn_is_a_conflict(pair: Cluster) -> None:
     a, b = pair["a"], pair["b"]
-    head = streams.start(a.url, HANG_BODY, limit=2)
+    head = streams.start(a.base_url, HANG_BODY, limit=2)
     turn_id = head[0].data["turn_id"]
     a.kill()
-    response = httpx.post(f"{b.url}/chat/turns/{turn_id}/cancel")
+    response = httpx.post(f"{b.base_url}/chat/turns/{turn_id}/cancel")
     assert response.status_code == 409, response.text
-    turn = streams.wait_for_turn(b.url, turn_id, streams.ended, timeout=60)
+    turn = streams.wait_for_turn(b.base_url, turn_id, streams.ended, timeout=60)
     assert turn["status"] == "interrupted"
-    tail = streams.resume(b.url, turn_id, head[-1].seq)
+    tail = streams.resume(b.base_url, turn_id, head[-1].seq)
     assert tail[-1].type == "turn_done" and tail[-1].data["status"] == "interrupted"

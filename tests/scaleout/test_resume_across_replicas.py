@@ -61,7 +61,7 @@ def _check_complete(group: Cluster, events: list[Event]) -> None:
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].type == "turn_started" and events[-1].type == "turn_done"
     turn_id = events[0].data["turn_id"]
-    stored = httpx.get(f"{group['b'].url}/chat/turns/{turn_id}").json()
+    stored = httpx.get(f"{group['b'].base_url}/chat/turns/{turn_id}").json()
     texts = texts_by_run(events)
     for run in stored["runs"]:
         assert texts.get(run["run_id"], "") == run["output"], run["agent"]
@@ -69,35 +69,35 @@ def _check_complete(group: Cluster, events: list[Event]) -> None:
 
 def test_replicas_serve_from_redis(pair: Cluster) -> None:
     for replica in pair.replicas.values():
-        health = httpx.get(f"{replica.url}/healthz").json()
+        health = httpx.get(f"{replica.base_url}/healthz").json()
         assert health["event_log"] == "redis"
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 8, 13, 21])
 def test_cut_on_a_after_k_events_resumes_live_on_b(pair: Cluster, k: int) -> None:
-    head = streams.start(pair["a"].url, BODY, limit=k)
+    head = streams.start(pair["a"].base_url, BODY, limit=k)
     turn_id = head[0].data["turn_id"]
-    tail = streams.resume(pair["b"].url, turn_id, head[-1].seq)
+    tail = streams.resume(pair["b"].base_url, turn_id, head[-1].seq)
     union = head + tail
     _check_complete(pair, union)
-    assert union == streams.resume(pair["a"].url, turn_id, 0), "the uninterrupted stream"
+    assert union == streams.resume(pair["a"].base_url, turn_id, 0), "the uninterrupted stream"
 
 
 def test_resume_on_b_after_the_end_for_every_k(pair: Cluster, admin: redis.Redis) -> None:
-    full = streams.start(pair["a"].url, BODY)
+    full = streams.start(pair["a"].base_url, BODY)
     _check_complete(pair, full)
     turn_id = full[0].data["turn_id"]
     for k in range(len(full) + 1):
-        assert streams.resume(pair["b"].url, turn_id, k) == full[k:], f"after {k}"
+        assert streams.resume(pair["b"].base_url, turn_id, k) == full[k:], f"after {k}"
 
 
 def test_resume_after_redis_retention_expired_comes_from_the_database(
     pair: Cluster, admin: redis.Redis
 ) -> None:
-    head = streams.start(pair["a"].url, BODY, limit=4)
+    head = streams.start(pair["a"].base_url, BODY, limit=4)
     turn_id = head[0].data["turn_id"]
-    streams.wait_for_turn(pair["b"].url, turn_id, streams.ended)
-    full = streams.resume(pair["a"].url, turn_id, 0)
+    streams.wait_for_turn(pair["b"].base_url, turn_id, streams.ended)
+    full = streams.resume(pair["a"].base_url, turn_id, 0)
     _check_complete(pair, full)
     keys = _log_keys(pair, turn_id)
     assert admin.exists(*keys) == 2, "the finished turn is in the Redis log"
@@ -106,35 +106,35 @@ def test_resume_after_redis_retention_expired_comes_from_the_database(
     while admin.exists(*keys):
         assert time.monotonic() < deadline, "retention never dropped the turn's keys"
         time.sleep(0.1)
-    assert head + streams.resume(pair["b"].url, turn_id, head[-1].seq) == full
+    assert head + streams.resume(pair["b"].base_url, turn_id, head[-1].seq) == full
     for k in range(len(full) + 1):
-        assert streams.resume(pair["b"].url, turn_id, k) == full[k:], f"after {k}"
-        assert streams.resume(pair["a"].url, turn_id, k) == full[k:], f"after {k}"
+        assert streams.resume(pair["b"].base_url, turn_id, k) == full[k:], f"after {k}"
+        assert streams.resume(pair["a"].base_url, turn_id, k) == full[k:], f"after {k}"
 
 
 def test_cancel_on_b_stops_a_turn_running_on_a(pair: Cluster) -> None:
     """`fault-hang` never answers: only the cancel sent to B can end this turn."""
-    head = streams.start(pair["a"].url, HANG_BODY, limit=3)
+    head = streams.start(pair["a"].base_url, HANG_BODY, limit=3)
     turn_id = head[0].data["turn_id"]
-    response = httpx.post(f"{pair['b'].url}/chat/turns/{turn_id}/cancel")
+    response = httpx.post(f"{pair['b'].base_url}/chat/turns/{turn_id}/cancel")
     assert response.status_code == 202, response.text
     assert response.json() == {"turn_id": turn_id, "status": "cancelling"}
-    tail = streams.resume(pair["b"].url, turn_id, head[-1].seq)
+    tail = streams.resume(pair["b"].base_url, turn_id, head[-1].seq)
     union = head + tail
     _check_complete(pair, union)
     assert union[-1].data["status"] == "cancelled"
-    turn = streams.wait_for_turn(pair["b"].url, turn_id, streams.ended)
+    turn = streams.wait_for_turn(pair["b"].base_url, turn_id, streams.ended)
     assert turn["status"] == "cancelled"
     hung = next(r for r in turn["runs"] if r["agent"] == "offline-2")
     assert hung["status"] == "cancelled" and hung["error"]["code"] == "cancelled"
-    again = httpx.post(f"{pair['b'].url}/chat/turns/{turn_id}/cancel")
+    again = httpx.post(f"{pair['b'].base_url}/chat/turns/{turn_id}/cancel")
     assert again.status_code == 409
 
 
 def test_cancel_of_an_unknown_turn_is_404_on_any_replica(pair: Cluster) -> None:
     missing = "00000000-0000-4000-8000-000000000000"
     for replica in pair.replicas.values():
-        assert httpx.post(f"{replica.url}/chat/turns/{missing}/cancel").status_code == 404
+        assert httpx.post(f"{replica.base_url}/chat/turns/{missing}/cancel").status_code == 404
 
 
 def _leases(admin: redis.Redis, group: Cluster) -> int:
@@ -145,16 +145,16 @@ def test_a_replica_started_later_leaves_running_turns_alone(
     pair: Cluster, admin: redis.Redis
 ) -> None:
     """With Redis, start-up judges no one: the running turn on A is still A's to end."""
-    head = streams.start(pair["a"].url, HANG_BODY, limit=3)
+    head = streams.start(pair["a"].base_url, HANG_BODY, limit=3)
     turn_id = head[0].data["turn_id"]
     before = _leases(admin, pair)
     (late,) = pair.start("c")
     assert _leases(admin, pair) == before + 1, "a replica takes its lease before serving"
-    turn = httpx.get(f"{late.url}/chat/turns/{turn_id}").json()
+    turn = httpx.get(f"{late.base_url}/chat/turns/{turn_id}").json()
     assert turn["status"] == "running"
-    assert httpx.post(f"{late.url}/chat/turns/{turn_id}/cancel").status_code == 202
-    turn = streams.wait_for_turn(late.url, turn_id, streams.ended)
+    assert httpx.post(f"{late.base_url}/chat/turns/{turn_id}/cancel").status_code == 202
+    turn = streams.wait_for_turn(late.base_url, turn_id, streams.ended)
     assert turn["status"] == "cancelled"
     late.stop()
-    assert late.process.returncode in (0, -signal.SIGTERM), late.output()[-2000:]
+    assert late.process.returncode in (0, -signal.SIGTERM), late.log_text()[-2000:]
     assert _leases(admin, pair) == before, "a clean shutdown gives the lease back"

@@ -11,6 +11,10 @@ the id of the process group it was started in, and reaped.
 
 `uv run` itself is not put in between: it may re-sync the environment while other work
 edits the lockfile, and SIGKILL to `uv` would leave the real server orphaned.
+
+The reliability tests use `chatwait_server` and `sim_server`; the scale-out replicas
+(`tests/scaleout/_replicas.py`) and the browser tests' server (`tests/browser/server.py`)
+start theirs with `launch_chatwait` and `supervised`.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ FAST_SIM_ENV = {"SIM_TTFT_MS": "5", "SIM_TOKENS_PER_SECOND": "400", "SIM_ANSWER_
 class ChildServer:
     """One started process: its URL, its log file, and the signals a test may send it."""
 
+    name: str
     process: subprocess.Popen[bytes]
     base_url: str
     port: int
@@ -55,18 +60,39 @@ class ChildServer:
         return self.process.poll() is None
 
     def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, exactly like a crash or an OOM kill."""
+        """SIGKILL the process group: no shutdown code runs, exactly like a crash."""
         if self.alive():
-            os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
         self.process.wait(30)
 
     def terminate(self) -> None:
         """SIGTERM: what an orchestrator sends before it stops a container."""
         os.kill(self.pid, signal.SIGTERM)
 
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (a graceful shutdown); SIGKILL if it does not exit within `timeout`."""
+        if self.alive():
+            self.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout)
+        self.kill()
+
     def wait_exit(self, timeout: float) -> int:
         """The exit code; raises `subprocess.TimeoutExpired` if it outlives `timeout`."""
         return self.process.wait(timeout)
+
+    def wait_ready(self, path: str = "/healthz", timeout: float = 60.0) -> None:
+        """Poll `path` until it answers 200; fail with the log if the process exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_text()[-4000:]}")
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(self.base_url + path, timeout=2.0).status_code == 200:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_text()[-4000:]}")
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -95,45 +121,59 @@ def clean_env(overrides: Mapping[str, object]) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _child(
-    argv: list[str], *, workdir: Path, env: dict[str, str], port: int, ready_path: str, name: str
-) -> Iterator[ChildServer]:
+def launch(
+    argv: list[str], *, name: str, workdir: Path, port: int, env: Mapping[str, object]
+) -> ChildServer:
+    """Start `argv` in a session of its own from `workdir`, with `clean_env(env)`.
+
+    Does not wait for readiness: see `ChildServer.wait_ready` and `supervised`.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / f"{name}-{port}.log"
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             argv,
             cwd=workdir,
-            env=env,
+            env=clean_env(env),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    child = ChildServer(process, f"http://127.0.0.1:{port}", port, log_path)
+    return ChildServer(name, process, f"http://127.0.0.1:{port}", port, log_path)
+
+
+def launch_chatwait(
+    workdir: Path, *, name: str = "chatwait", port: int | None = None, **settings: object
+) -> ChildServer:
+    """`chatwait serve` on 127.0.0.1 with data in `workdir/data` and `settings` (env names)."""
+    port = port or free_port()
+    env = {
+        "CHATWAIT_HOST": "127.0.0.1",
+        "CHATWAIT_PORT": port,
+        "CHATWAIT_DATA_DIR": workdir / "data",
+        **settings,
+    }
+    return launch([str(CHATWAIT), "serve"], name=name, workdir=workdir, port=port, env=env)
+
+
+@contextmanager
+def supervised(
+    child: ChildServer,
+    *,
+    ready_path: str = "/healthz",
+    timeout: float = 60.0,
+    graceful: bool = False,
+) -> Iterator[ChildServer]:
+    """`child` once ready; on exit SIGKILLed (or, if `graceful`, stopped with SIGTERM)."""
     try:
-        _wait_ready(child, ready_path)
+        child.wait_ready(ready_path, timeout)
         yield child
     finally:
-        if child.alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-        process.wait(30)
-
-
-def _wait_ready(child: ChildServer, path: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not child.alive():
-            raise RuntimeError(f"{child.log_path.name} exited early:\n{child.log_text()[-4000:]}")
-        try:
-            if httpx.get(child.base_url + path, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{child.log_path.name} not ready after {timeout}s")
+        if graceful:
+            child.stop()
+        else:
+            child.kill()
 
 
 @contextmanager
@@ -141,29 +181,16 @@ def chatwait_server(
     workdir: Path, database_url: str, *, port: int | None = None, **settings: object
 ) -> Iterator[ChildServer]:
     """`chatwait` serving on 127.0.0.1 with this database and `settings` (env names)."""
-    port = port or free_port()
-    env = clean_env(
-        {
-            "CHATWAIT_HOST": "127.0.0.1",
-            "CHATWAIT_PORT": port,
-            "CHATWAIT_DATA_DIR": workdir / "data",
-            "CHATWAIT_UI": "false",
-            "DATABASE_URL": database_url,
-            "LOG_LEVEL": "INFO",
-            "PROVIDER_TIMEOUT_SECONDS": "5",
-            **FAST_SIM_ENV,
-            **settings,
-        }
-    )
-    with _child(
-        [str(CHATWAIT), "serve"],
-        workdir=workdir,
-        env=env,
-        port=port,
-        ready_path="/healthz",
-        name="chatwait",
-    ) as child:
-        yield child
+    defaults = {
+        "CHATWAIT_UI": "false",
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "INFO",
+        "PROVIDER_TIMEOUT_SECONDS": "5",
+        **FAST_SIM_ENV,
+    }
+    child = launch_chatwait(workdir, port=port, **{**defaults, **settings})
+    with supervised(child) as ready:
+        yield ready
 
 
 @contextmanager
@@ -188,7 +215,6 @@ def sim_server(
         "--answer-tokens",
         str(answer_tokens),
     ]
-    with _child(
-        argv, workdir=workdir, env=clean_env({}), port=port, ready_path="/v1/models", name="sim"
-    ) as child:
-        yield child
+    child = launch(argv, name="sim", workdir=workdir, port=port, env={})
+    with supervised(child, ready_path="/v1/models") as ready:
+        yield ready
