@@ -33,6 +33,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--postgres-url", help="admin URL for a throwaway database, or 'none'")
     run.add_argument("--database-url", help="ChatWait's database in load phases (default SQLite)")
     run.add_argument("--profile", type=Path, help="py-spy ChatWait into this directory")
+    run.add_argument("--native", action="store_true", help="with --profile: C frames too")
     run.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
     run.add_argument(
         "--only", help="phases to run, of load,holding,persistence (default: all three)"
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         persistence_turns=args.persistence_turns,
         database_url=args.database_url,
         profile_dir=args.profile,
+        profile_native=args.native or None,
         out=args.out,
     )
     if args.only:

@@ -40,6 +40,8 @@ class Options:
     out: Path = DEFAULT_OUT
     profile_dir: Path | None = None
     """When set, py-spy samples ChatWait in every load phase (slows it: not for figures)."""
+    profile_native: bool = False
+    """py-spy also samples C frames (uvloop, syscalls): slower still, shows the loop's time."""
 
     @classmethod
     def quick(cls) -> Options:

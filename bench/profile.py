@@ -2,7 +2,13 @@
 
 `python -m bench profile FILE` prints self time by package (the leaf frame's file) and
 inclusive time of the functions that matter on ChatWait's token path; `bench run
---profile DIR` writes such files (one per load phase).
+--profile DIR [--native]` writes such files (one per load phase).
+
+Only the event loop's thread counts: py-spy also samples worker threads (aiosqlite's,
+the default executor's) while they wait on a lock, which would read as busy time. With
+`--native`, samples waiting in `epoll_pwait` are the loop being idle and are set apart;
+the rest of uvloop's C time (socket reads and writes, `getpid` in CPython 3.11's
+`get_running_loop`) is named by its C leaf.
 """
 
 from __future__ import annotations
@@ -131,8 +137,28 @@ def parse(path: Path) -> list[tuple[list[tuple[str, str]], int]]:
     return stacks
 
 
+MAIN_THREAD_ROOT = "<frozen runpy>"
+"""The event loop's thread runs the program (`python -m chatwait.cli`); workers do not."""
+IDLE_LEAVES = ("epoll_pwait", "epoll_wait")
+
+
+def loop_samples(
+    stacks: list[tuple[list[tuple[str, str]], int]],
+) -> tuple[list[tuple[list[tuple[str, str]], int]], int, int]:
+    """(busy event-loop stacks, idle loop samples, other threads' samples)."""
+    busy, idle, others = [], 0, 0
+    for frames, count in stacks:
+        if not any(file.startswith(MAIN_THREAD_ROOT) for _func, file in frames[:3]):
+            others += count
+        elif frames[-1][0] in IDLE_LEAVES:
+            idle += count
+        else:
+            busy.append((frames, count))
+    return busy, idle, others
+
+
 def summarize(path: Path, top: int = 15) -> str:
-    stacks = parse(path)
+    stacks, idle, others = loop_samples(parse(path))
     total = sum(count for _, count in stacks) or 1
     by_package: Counter[str] = Counter()
     by_component: Counter[str] = Counter()
@@ -151,7 +177,10 @@ def summarize(path: Path, top: int = 15) -> str:
             if package(file) == "chatwait" and short in WATCHED and func not in seen:
                 seen.add(func)
                 inclusive[f"chatwait {func} ({Path(file).name})"] += count
-    lines = [f"{path.name}: {total} samples"]
+    lines = [
+        f"{path.name}: {total} busy samples of the event loop's thread "
+        f"(set apart: {idle} idle in epoll, {others} in other threads)"
+    ]
     lines.append("time by area (whole stack):")
     lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in by_area.most_common()]
     lines.append("self time by package:")

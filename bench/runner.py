@@ -68,7 +68,7 @@ def machine() -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def profiling(server: Server, out: Path | None, name: str) -> Iterator[None]:
+def profiling(server: Server, out: Path | None, name: str, native: bool = False) -> Iterator[None]:
     """py-spy samples `server` for the block (raw collapsed stacks), when asked to."""
     if out is None:
         yield
@@ -86,6 +86,7 @@ def profiling(server: Server, out: Path | None, name: str) -> Iterator[None]:
             "--format",
             "raw",
             "--nonblocking",
+            *(["--native"] if native else []),
             "-o",
             str(path),
         ],
@@ -137,7 +138,9 @@ def load_phase(options: Options, answer_tokens: int, workdir: Path) -> list[dict
             finally:
                 await provider.close()
 
-        with profiling(server, options.profile_dir, f"chatwait-t{answer_tokens}"):
+        with profiling(
+            server, options.profile_dir, f"chatwait-t{answer_tokens}", options.profile_native
+        ):
             run_async(measure)
     return rows
 
