@@ -85,8 +85,8 @@ def profiling(server: Server, out: Path | None, name: str, native: bool = False)
             "200",
             "--format",
             "raw",
-            "--nonblocking",
-            *(["--native"] if native else []),
+            # --native needs to stop the process to unwind C stacks (not --nonblocking)
+            *(["--native"] if native else ["--nonblocking"]),
             "-o",
             str(path),
         ],
@@ -130,18 +130,20 @@ def load_phase(options: Options, answer_tokens: int, workdir: Path) -> list[dict
             try:
                 warm = Workload(WARMUP.concurrency, WARMUP.agents, answer_tokens, 1)
                 await run_workload(warm, target)
-                for workload in options.workloads(answer_tokens):
-                    started = time.monotonic()
-                    row = await run_workload(workload, target, wait_every=options.wait_every)
-                    rows.append(row)
-                    log(f"{workload.name}: {_progress(row)} ({time.monotonic() - started:.0f} s)")
+                # After the warm-up: one-time work (pydantic's deferred model builds,
+                # first statements compiled) is no part of the steady state profiled.
+                with profiling(server, options.profile_dir, name, options.profile_native):
+                    for workload in options.workloads(answer_tokens):
+                        started = time.monotonic()
+                        row = await run_workload(workload, target, wait_every=options.wait_every)
+                        rows.append(row)
+                        elapsed = time.monotonic() - started
+                        log(f"{workload.name}: {_progress(row)} ({elapsed:.0f} s)")
             finally:
                 await provider.close()
 
-        with profiling(
-            server, options.profile_dir, f"chatwait-t{answer_tokens}", options.profile_native
-        ):
-            run_async(measure)
+        name = f"chatwait-t{answer_tokens}"
+        run_async(measure)
     return rows
 
 

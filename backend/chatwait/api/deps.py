@@ -9,7 +9,9 @@ from fastapi import Depends, Request
 from chatwait.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """The app's runtime. `async def`: FastAPI runs a plain `def` dependency in its
+    thread pool, a thread hop (and GIL handoff) on every request for an attribute read."""
     runtime: Runtime = request.app.state.runtime
     return runtime
 
