@@ -31,6 +31,8 @@ class LiveTurn:
     transcript: list[LoggedEvent] = field(default_factory=list)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """Each run's streaming task, by run id; cancelling one ends that run `cancelled`."""
+    runs_going: int = 0
+    """Runs not yet ended; the turn service counts them down."""
     cancel_status: str | None = None
     """Set by cancel or shutdown: the status runs still streaming will end with."""
     finished: asyncio.Event = field(default_factory=asyncio.Event)

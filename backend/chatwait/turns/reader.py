@@ -22,7 +22,7 @@ class TurnReader:
         self.db = db
         self.wait_seconds = wait_seconds
 
-    async def open_batches(self, turn_id: str, after: int) -> AsyncIterator[list[LoggedEvent]]:
+    async def open(self, turn_id: str, after: int) -> AsyncIterator[list[LoggedEvent]]:
         """Check the turn exists and `after` is not past its end, then stream from there.
 
         Events that were ready together come as one list, and SSE sends each list as one
@@ -98,4 +98,3 @@ def _through_turn_done(events: list[LoggedEvent]) -> list[LoggedEvent]:
 async def _iterate(events: list[LoggedEvent]) -> AsyncIterator[list[LoggedEvent]]:
     if events:
         yield events
-

@@ -225,8 +225,8 @@ class TurnService:
         are final.
         """
         try:
-            left = [len(planned)]
-            ended = await asyncio.gather(*(self._run(live, p, opened, left) for p in planned))
+            live.runs_going = len(planned)
+            ended = await asyncio.gather(*(self._run(live, p, opened) for p in planned))
             last = next((run for run in ended if run is not None), None)
             if last is not None:
                 await live.emit(last.event, publish=False)
@@ -254,12 +254,12 @@ class TurnService:
             live.finished.set()
 
     async def _run(
-        self, live: LiveTurn, planned: PlannedRun, opened: asyncio.Event, left: list[int]
+        self, live: LiveTurn, planned: PlannedRun, opened: asyncio.Event
     ) -> EndedRun | None:
         """One run: its provider request goes out at once, its events wait for `opened`.
 
-        `left` counts the turn's runs still going; the last to end is returned unstored
-        for `_drive` to store with the turn.
+        The last of the turn's runs to end is returned unstored, for `_drive` to store
+        with the turn.
         """
         run_id, resolved = planned.run_id, planned.resolved
         # Deltas that came before `run_started` was logged: kept, never waited for (a run
@@ -308,8 +308,8 @@ class TurnService:
         ended = EndedRun(
             run_id, result, RunDone(public) if result.status == "done" else RunError(public)
         )
-        left[0] -= 1
-        if not left[0]:
+        live.runs_going -= 1
+        if not live.runs_going:
             return ended
         try:
             async with self.db.session() as session:

@@ -71,7 +71,7 @@ async def chat_wait(body: ChatRequest, runtime: RuntimeDep) -> dict[str, Any]:
 async def chat_streaming(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
     """Run a turn and stream its events; the turn goes on if the client leaves."""
     live = await runtime.turns.start(_turn_request(body))
-    return await _stream(runtime, runtime.reader.open_batches(live.turn_id, 0), live.turn_id)
+    return await _stream(runtime, runtime.reader.open(live.turn_id, 0), live.turn_id)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -93,7 +93,7 @@ async def chat_resume(
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
 ) -> EventSourceResponse:
     """Every event after `Last-Event-ID` (or `after`) once, then the live tail."""
-    opening = runtime.reader.open_batches(str(turn_id), _resume_point(last_event_id, after))
+    opening = runtime.reader.open(str(turn_id), _resume_point(last_event_id, after))
     return await _stream(runtime, opening, str(turn_id))
 
 
