@@ -50,9 +50,7 @@ def mount_ui(app: FastAPI, settings: Settings) -> None:
         log.warning("UI enabled but no frontend/app.py next to the backend; serving the API only")
         return
     _point_chainlit_at(root)
-    os.environ.setdefault(
-        "CHATWAIT_API_URL", settings.ui_api_url or settings.resolved_public_url
-    )
+    os.environ.setdefault("CHATWAIT_API_URL", settings.ui_api_url or settings.resolved_public_url)
     os.environ.setdefault("CHAINLIT_AUTH_SECRET", _auth_secret(settings.data_dir))
 
     from chainlit.utils import mount_chainlit

@@ -73,9 +73,7 @@ class Provider:
             name=agent_name,
             instructions=instructions,
             model=OpenAIChatCompletionsModel(model=model, openai_client=self.client()),
-            model_settings=ModelSettings(
-                include_usage=True, retry=stream_retry(self.max_retries)
-            ),
+            model_settings=ModelSettings(include_usage=True, retry=stream_retry(self.max_retries)),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:
