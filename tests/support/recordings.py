@@ -1,7 +1,8 @@
 """Replay recorded OpenAI and Gemini responses over real HTTP, as a stand-in provider.
 
-The files in `shared/fixtures/provider-recordings/` (beside the repository) are real provider bodies
-(byte-for-byte; statuses and headers in its `manifest.json`). `recording_server()` serves
+The files in `tests/fixtures/provider-recordings/` are real provider bodies recorded by
+public projects' test suites (byte-for-byte; statuses and headers in its `manifest.json`,
+provenance in its `README.md`). `recording_server()` serves
 them on loopback at the two Chat Completions paths the product calls:
 
 - `POST /v1/chat/completions` (OpenAI: set `OPENAI_BASE_URL=<url>/v1`)
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -38,15 +38,8 @@ from starlette.routing import Route
 from tests.support.servers import serve_in_thread
 
 
-def _recordings_dir() -> Path:
-    """`shared/fixtures/provider-recordings` beside the repository (where CI puts it)."""
-    configured = os.environ.get("CHATWAIT_RECORDINGS_DIR")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "provider-recordings"
-
-
-RECORDINGS_DIR = _recordings_dir()
+RECORDINGS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "provider-recordings"
+"""Inside the repository, so a fresh clone replays them with nothing beside it."""
 OPENAI_PATH = "/v1/chat/completions"
 GEMINI_PATH = "/v1beta/openai/chat/completions"
 MODEL_PREFIX = "rec-"
