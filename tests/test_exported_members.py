@@ -11,7 +11,7 @@ PACKAGES = [
     "chatwait.providers",
     "chatwait.sim",
     "chatwait.store",
-    "chatwait.streams",
+    "chatwait.event_log",
     "chatwait.turns",
 ]
 

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 
 from agents import set_tracing_disabled
 
-from chatwait.cluster import Cluster, upgrade_database
+from chatwait.cluster import Cluster
 from chatwait.config import Settings
+from chatwait.event_log import EventLogUnavailable, MemoryEventLog, TurnEventLog
 from chatwait.providers import ProviderRegistry
-from chatwait.store import Database, repo
-from chatwait.streams import EventLogUnavailable, MemoryEventLog, TurnEventLog
+from chatwait.store import Database, repo, upgrade_database
 from chatwait.turns import TurnReader, TurnService
 
-log = logging.getLogger("chatwait.runtime")
+logger = logging.getLogger("chatwait.runtime")
 
 
 def replica_id() -> str:
@@ -27,7 +27,7 @@ def replica_id() -> str:
 
 def build_event_log(settings: Settings) -> TurnEventLog:
     if settings.redis_url:
-        from chatwait.streams.redis import RedisEventLog
+        from chatwait.event_log.redis import RedisEventLog
 
         return RedisEventLog(
             settings.redis_url,
@@ -44,7 +44,7 @@ class Runtime:
     settings: Settings
     db: Database
     registry: ProviderRegistry
-    log: TurnEventLog
+    event_log: TurnEventLog
     turns: TurnService
     reader: TurnReader
     owner: str
@@ -61,17 +61,19 @@ class Runtime:
             async with db.session() as session:
                 interrupted = await repo.interrupt_runs(session=session)
             if interrupted:
-                log.warning("marked %d runs of a previous process interrupted", interrupted)
+                logger.warning("marked %d runs of a previous process interrupted", interrupted)
         registry = ProviderRegistry.from_settings(settings)
         event_log = build_event_log(settings)
         try:
             await event_log.start()
         except EventLogUnavailable as exc:
-            log.error("cannot start: %s (check REDIS_URL)", exc)
+            logger.error("cannot start: %s (check REDIS_URL)", exc)
             await db.dispose()
             raise
-        turns = TurnService(settings=settings, db=db, registry=registry, log=event_log, owner=owner)
-        reader = TurnReader(log=event_log, db=db)
+        turns = TurnService(
+            settings=settings, db=db, registry=registry, event_log=event_log, owner=owner
+        )
+        reader = TurnReader(event_log=event_log, db=db)
         cluster = None
         if settings.redis_url:  # replicas: a survivor interrupts a dead one's turns by lease
             cluster = Cluster(
@@ -84,6 +86,6 @@ class Runtime:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)
         if self.cluster is not None:
             await self.cluster.stop()
-        await self.log.close()
+        await self.event_log.close()
         await self.registry.aclose()
         await self.db.dispose()

@@ -32,7 +32,7 @@ from chatwait.config import Settings
 
 __all__ = ["frontend_dir", "mount_ui"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 _SECRET_FILE = "chainlit-auth-secret"
 
@@ -47,7 +47,9 @@ def mount_ui(app: FastAPI, settings: Settings) -> None:
     """Mount the Chainlit app at `/`; log and skip when `frontend/` is not there."""
     root = frontend_dir()
     if root is None:
-        log.warning("UI enabled but no frontend/app.py next to the backend; serving the API only")
+        logger.warning(
+            "UI enabled but no frontend/app.py next to the backend; serving the API only"
+        )
         return
     _point_chainlit_at(root)
     os.environ.setdefault("CHATWAIT_API_URL", settings.ui_api_url or settings.resolved_public_url)
@@ -58,7 +60,7 @@ def mount_ui(app: FastAPI, settings: Settings) -> None:
     mount_chainlit(app, target=str(root / "app.py"), path="/")
     _drop_path_filter()
     _on_shutdown(app, _close_chainlit)
-    log.info("UI mounted at / (API at %s)", os.environ["CHATWAIT_API_URL"])
+    logger.info("UI mounted at / (API at %s)", os.environ["CHATWAIT_API_URL"])
 
 
 def _point_chainlit_at(root: Path) -> None:
@@ -68,7 +70,7 @@ def _point_chainlit_at(root: Path) -> None:
         from chainlit.config import APP_ROOT
 
         if Path(APP_ROOT).resolve() != Path(os.environ["CHAINLIT_APP_ROOT"]).resolve():
-            log.warning("chainlit was imported before mount_ui; its app root is %s", APP_ROOT)
+            logger.warning("chainlit was imported before mount_ui; its app root is %s", APP_ROOT)
 
 
 def _drop_path_filter() -> None:
@@ -99,7 +101,9 @@ def _auth_secret(data_dir: Path) -> str:
         path.chmod(0o600)
         return secret
     except OSError as exc:
-        log.warning("cannot keep the UI auth secret in %s (%s); using a per-process one", path, exc)
+        logger.warning(
+            "cannot keep the UI auth secret in %s (%s); using a per-process one", path, exc
+        )
         return secrets.token_urlsafe(48)
 
 
@@ -119,7 +123,7 @@ async def _close_chainlit() -> None:
     data_layer = get_data_layer()
     if data_layer is not None:
         await data_layer.close()
-    log.info("UI closed (%d sessions)", len(sessions))
+    logger.info("UI closed (%d sessions)", len(sessions))
 
 
 def _on_shutdown(app: FastAPI, hook: Callable[[], Awaitable[None]]) -> None:
@@ -135,6 +139,6 @@ def _on_shutdown(app: FastAPI, hook: Callable[[], Awaitable[None]]) -> None:
                 try:
                     await hook()
                 except Exception:
-                    log.exception("UI shutdown hook failed")
+                    logger.exception("UI shutdown hook failed")
 
     app.router.lifespan_context = lifespan

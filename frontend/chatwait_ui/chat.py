@@ -40,7 +40,7 @@ __all__ = [
     "stop_turn",
 ]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MODE_ID = "mode"
 ASSISTANT = "ChatWait"
@@ -144,7 +144,7 @@ async def remember_choices(api: ApiClient, choices: Choices) -> None:
         await api.merge_metadata(conversation_id, {METADATA_KEY: choices.to_metadata()})
         cl.user_session.set("saved_choices", choices.to_metadata())
     except ApiError as exc:
-        log.warning("could not remember choices for %s: %s", conversation_id, exc.message)
+        logger.warning("could not remember choices for %s: %s", conversation_id, exc.message)
 
 
 def bind_conversation(conversation_id: str | None) -> None:

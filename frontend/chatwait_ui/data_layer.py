@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["LOCAL_USER", "ApiDataLayer"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 LOCAL_USER = "local"
 _USER_CREATED_AT = "2025-01-01T00:00:00Z"
@@ -149,7 +149,7 @@ class ApiDataLayer(BaseDataLayer):
         except ApiError as exc:
             if exc.status != 404:
                 raise
-            log.debug("update_thread: no conversation %s", thread_id)
+            logger.debug("update_thread: no conversation %s", thread_id)
 
     async def delete_thread(self, thread_id: str) -> None:
         await self.api.delete_conversation(thread_id)

@@ -26,7 +26,7 @@ from .turn_view import TurnView
 
 __all__ = ["follow_reopened_turn"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 _THREAD_SENT_TIMEOUT = 30.0
 """Seconds to wait for Chainlit to finish resuming before streaming anyway."""
@@ -50,7 +50,7 @@ def follow_reopened_turn(api: ApiClient, thread: Mapping[str, Any]) -> asyncio.T
         cl.user_session.set("active", ActiveTurn(view, renderer, found.message, task))
         cl.context.session.current_task = task  # what Chainlit's stop button cancels
     except Exception:
-        log.exception("could not follow the running turn of thread %s", thread.get("id"))
+        logger.exception("could not follow the running turn of thread %s", thread.get("id"))
         return None
     return task
 
@@ -83,6 +83,6 @@ async def _stream_to_end(api: ApiClient, renderer: PaneRenderer) -> None:
     except ApiError as exc:
         view.fail(exc.message)
     except Exception as exc:  # a background task: nobody else would report it
-        log.exception("following reopened turn %s failed", turn_id)
+        logger.exception("following reopened turn %s failed", turn_id)
         view.fail(f"Lost the live answer: {exc}")
     await renderer.render()

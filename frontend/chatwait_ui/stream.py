@@ -24,7 +24,7 @@ from .turn_view import TurnEvent, TurnView
 
 __all__ = ["Backoff", "follow_turn", "parse_event"]
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 Backoff = Callable[[int], Awaitable[None]]
 
@@ -39,7 +39,7 @@ def parse_event(sse: ServerSentEvent) -> TurnEvent | None:
     try:
         data = json.loads(sse.data) if sse.data else {}
     except json.JSONDecodeError:
-        log.warning("dropping SSE %s event with non-JSON data", sse.event)
+        logger.warning("dropping SSE %s event with non-JSON data", sse.event)
         return None
     if not isinstance(data, dict):
         return None
@@ -86,11 +86,11 @@ async def follow_turn(
         except ApiError as exc:
             if exc.code != "stream_reset" or view.last_seq == 0:
                 raise
-            log.info("turn %s was renumbered by the backend; reading it again", view.turn_id)
+            logger.info("turn %s was renumbered by the backend; reading it again", view.turn_id)
             view.restart()
             progressed = True
         except (httpx.TransportError, SSEError) as exc:
-            log.info("turn %s stream dropped after seq %s: %r", view.turn_id, view.last_seq, exc)
+            logger.info("turn %s stream dropped after seq %s: %r", view.turn_id, view.last_seq, exc)
             if view.turn_id is None:
                 raise ApiError(
                     "unreachable", f"No stream from {api.base_url}: {exc}", retryable=True

@@ -8,7 +8,7 @@ import pytest
 
 from chatwait.api.sse import MAX_WRITE_BYTES, error_frame, frame, framed
 from chatwait.errors import ChatWaitError
-from chatwait.streams import LoggedEvent
+from chatwait.event_log import LoggedEvent
 
 
 @pytest.mark.parametrize(

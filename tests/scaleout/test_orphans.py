@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from chatwait.cluster.orphans import end_owner_turns, running_owners
+from chatwait.event_log import LoggedEvent, MemoryEventLog
 from chatwait.store import Database, repo
-from chatwait.streams import LoggedEvent, MemoryEventLog
 from chatwait.turns import LiveTurn
 from chatwait.turns.events import Delta, RunDone, RunStarted, TurnStarted
 from chatwait.turns.views import replay_events, run_view

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatwait.streams import EventLogUnavailable, LoggedEvent, LogRead, MemoryEventLog
-from chatwait.streams.base import TurnEventLog
+from chatwait.event_log import EventLogUnavailable, LoggedEvent, LogRead, MemoryEventLog
+from chatwait.event_log.base import TurnEventLog
 from chatwait.turns import LiveTurn
 from chatwait.turns.events import Delta, RunStarted, TurnDone, TurnStarted
 

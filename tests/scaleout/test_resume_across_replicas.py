@@ -40,6 +40,9 @@ def pair(
         SIM_TTFT_MS="20",
         SIM_TOKENS_PER_SECOND="50",
         SIM_ANSWER_TOKENS="12",
+        # A `fault-hang` run here ends only by cancel: starting a replica under load took
+        # longer than a 5 s provider timeout, and the "still running" turn had ended.
+        PROVIDER_TIMEOUT_SECONDS="120",
     ) as group:
         group.start("a", "b")
         yield group

@@ -37,7 +37,6 @@ from starlette.routing import Route
 
 from tests.support.servers import serve_in_thread
 
-
 RECORDINGS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "provider-recordings"
 """Inside the repository, so a fresh clone replays them with nothing beside it."""
 OPENAI_PATH = "/v1/chat/completions"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatwait.streams import MemoryEventLog
+from chatwait.event_log import MemoryEventLog
 from chatwait.turns.events import Delta, RunStarted, TurnDone
 from chatwait.turns.live import LiveTurn, parse_transcript
 

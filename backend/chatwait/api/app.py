@@ -18,7 +18,7 @@ from chatwait.api.sse import install_cut_stream_filter
 from chatwait.config import Settings, get_settings
 from chatwait.runtime import Runtime
 
-log = logging.getLogger("chatwait.api")
+logger = logging.getLogger("chatwait.api")
 
 
 def freeze_startup_heap() -> None:
@@ -80,6 +80,6 @@ def _mount_ui(app: FastAPI, settings: Settings) -> None:
     try:
         from chatwait.ui import mount_ui
     except ImportError:
-        log.warning("the UI is not installed; serving the API only")
+        logger.warning("the UI is not installed; serving the API only")
         return
     mount_ui(app, settings)

@@ -13,7 +13,7 @@ from starlette.routing import compile_path
 
 from chatwait.errors import ChatWaitError
 
-log = logging.getLogger("chatwait.api")
+logger = logging.getLogger("chatwait.api")
 
 
 def error_response(
@@ -78,7 +78,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error(
+    logger.error(
         "unhandled error on %s %s: %s",
         request.method,
         request.url.path,

@@ -16,12 +16,12 @@ from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
 
 from chatwait.errors import ChatWaitError
-from chatwait.streams import EventLogUnavailable, LoggedEvent
+from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.turns.events import encode
 
 SEPARATOR = "\n"
 
-log = logging.getLogger("chatwait.api")
+logger = logging.getLogger("chatwait.api")
 
 _cut_stream: ContextVar[bool] = ContextVar("chatwait_cut_stream", default=False)
 """Set in a request's task when `TurnEventStream` closed its stream on purpose."""
@@ -44,7 +44,7 @@ class TurnEventStream(EventSourceResponse):
             await super().__call__(scope, receive, send)
         except SendTimeoutError:
             _cut_stream.set(True)
-            log.warning(
+            logger.warning(
                 "turn %s: closed the stream of a client that read nothing for %g s "
                 "(it can resume with Last-Event-ID)",
                 self.turn_id,

@@ -6,6 +6,5 @@ survivor once its Redis lease lapses. See `docs/deployment.md`.
 """
 
 from chatwait.cluster.replica import Cluster
-from chatwait.cluster.schema import upgrade_database
 
-__all__ = ["Cluster", "upgrade_database"]
+__all__ = ["Cluster"]

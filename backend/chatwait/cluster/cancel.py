@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-log = logging.getLogger("chatwait.cluster")
+logger = logging.getLogger("chatwait.cluster")
 
 _RESUBSCRIBE_SECONDS = 1.0
 """Pause before subscribing again after the subscription's connection broke."""
@@ -79,13 +79,13 @@ class CancelChannel:
                 if pubsub is None:
                     pubsub = await self._subscribe()
                     lost = False
-                    log.warning("replica %s: cancel channel subscribed again", self.owner)
+                    logger.warning("replica %s: cancel channel subscribed again", self.owner)
                 message = await pubsub.get_message(timeout=_RESUBSCRIBE_SECONDS)
                 if message is not None and message.get("type") == "message":
                     await self._deliver(str(message["data"]))
             except (RedisError, OSError) as exc:
                 if not lost:
-                    log.warning("replica %s: cancel channel lost: %s", self.owner, exc)
+                    logger.warning("replica %s: cancel channel lost: %s", self.owner, exc)
                 lost = True
                 if pubsub is not None:
                     with contextlib.suppress(RedisError, OSError):
@@ -102,4 +102,4 @@ class CancelChannel:
         try:
             await self.on_cancel(turn_id)
         except Exception:
-            log.exception("replica %s: cancelling turn %s failed", self.owner, turn_id)
+            logger.exception("replica %s: cancelling turn %s failed", self.owner, turn_id)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-log = logging.getLogger("chatwait.cluster")
+logger = logging.getLogger("chatwait.cluster")
 
 
 class Lease:
@@ -61,11 +61,11 @@ class Lease:
             )
         except (RedisError, OSError) as exc:
             if self._held_since is not None:
-                log.warning("replica %s: cannot renew its lease: %s", self.owner, exc)
+                logger.warning("replica %s: cannot renew its lease: %s", self.owner, exc)
             self._held_since = None
             return False
         if previous is None and self._ever_held:
-            log.warning(
+            logger.warning(
                 "replica %s: its lease had lapsed; survivors may have interrupted its turns",
                 self.owner,
             )
@@ -79,7 +79,7 @@ class Lease:
         try:
             await self.redis.delete(self.key(self.owner))
         except (RedisError, OSError) as exc:
-            log.warning("replica %s: could not release its lease: %s", self.owner, exc)
+            logger.warning("replica %s: could not release its lease: %s", self.owner, exc)
         self._held_since = None
 
     async def dead(self, owners: Iterable[str]) -> list[str]:

@@ -22,14 +22,14 @@ import json
 import logging
 from dataclasses import replace
 
+from chatwait.event_log import EventLogUnavailable, LoggedEvent, TurnEventLog
 from chatwait.store import Database, Turn, repo
 from chatwait.store.repo import RunResult
-from chatwait.streams import EventLogUnavailable, LoggedEvent, TurnEventLog
 from chatwait.turns import LiveTurn, run_public
 from chatwait.turns.events import RunError, TurnDone, TurnEvent, encode
 from chatwait.turns.views import run_result
 
-log = logging.getLogger("chatwait.cluster")
+logger = logging.getLogger("chatwait.cluster")
 
 INTERRUPTED_MESSAGE = "the replica running this turn stopped before this run finished"
 
@@ -54,7 +54,7 @@ async def end_owner_turns(*, db: Database, event_log: TurnEventLog, owner: str) 
         except EventLogUnavailable:
             raise
         except Exception:
-            log.exception("turn %s of dead replica %s: could not end it cleanly", turn_id, owner)
+            logger.exception("turn %s of dead replica %s: could not end it cleanly", turn_id, owner)
     async with db.session() as session:
         await repo.interrupt_runs(session=session, owner=owner)
     return len(turn_ids)

@@ -22,11 +22,11 @@ from chatwait.cluster.lease import Lease
 from chatwait.cluster.orphans import end_owner_turns, running_owners
 from chatwait.config import Settings
 from chatwait.errors import Conflict
+from chatwait.event_log import EventLogUnavailable, TurnEventLog
 from chatwait.store import Database, repo
-from chatwait.streams import EventLogUnavailable, TurnEventLog
 from chatwait.turns import TurnService
 
-log = logging.getLogger("chatwait.cluster")
+logger = logging.getLogger("chatwait.cluster")
 
 
 class Cluster:
@@ -114,7 +114,7 @@ class Cluster:
 
     async def _cancel_here(self, turn_id: str) -> None:
         if not await self.turns.cancel(turn_id):
-            log.info("cancel for turn %s: not live here (already ended)", turn_id)
+            logger.info("cancel for turn %s: not live here (already ended)", turn_id)
 
     async def _beat(self) -> None:
         """One tick per heartbeat until stopped; a failing tick never ends the loop."""
@@ -123,7 +123,7 @@ class Cluster:
             try:
                 await self._tick()
             except Exception as exc:  # the database may be down: say so, try next tick
-                log.warning("replica %s: heartbeat tick failed: %r", self.owner, exc)
+                logger.warning("replica %s: heartbeat tick failed: %r", self.owner, exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), interval)
 
@@ -143,6 +143,6 @@ class Cluster:
             try:
                 ended = await end_owner_turns(db=self.db, event_log=self.event_log, owner=owner)
             except EventLogUnavailable as exc:
-                log.warning("replica %s is gone but its turns wait: %s", owner, exc)
+                logger.warning("replica %s is gone but its turns wait: %s", owner, exc)
                 continue
-            log.warning("replica %s is gone: ended %d of its turns interrupted", owner, ended)
+            logger.warning("replica %s is gone: ended %d of its turns interrupted", owner, ended)

@@ -2,6 +2,7 @@
 
 from chatwait.store import repo
 from chatwait.store.db import Database
+from chatwait.store.migrate import upgrade_database
 from chatwait.store.models import Conversation, Run, Turn, User
 
-__all__ = ["Conversation", "Database", "Run", "Turn", "User", "repo"]
+__all__ = ["Conversation", "Database", "Run", "Turn", "User", "repo", "upgrade_database"]

@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chatwait.streams import EventLogUnavailable, LoggedEvent, TurnEventLog
+from chatwait.event_log import EventLogUnavailable, LoggedEvent, TurnEventLog
 from chatwait.turns.events import TurnEvent, encode
 
-log = logging.getLogger("chatwait.turns")
+logger = logging.getLogger("chatwait.turns")
 
 PUBLISH_RETRY_SECONDS = 1.0
 """After the log failed, emits skip it this long: a run never waits on a dead Redis per token."""
@@ -27,7 +27,7 @@ class LiveTurn:
 
     turn_id: str
     conversation_id: str
-    log: TurnEventLog
+    event_log: TurnEventLog
     transcript: list[LoggedEvent] = field(default_factory=list)
     tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     """Each run's streaming task, by run id; cancelling one ends that run `cancelled`."""
@@ -73,7 +73,7 @@ class LiveTurn:
             if self._abandoned:
                 return True
             try:
-                await self.log.finish(self.turn_id)
+                await self.event_log.finish(self.turn_id)
             except EventLogUnavailable:
                 return False
             return True
@@ -93,19 +93,19 @@ class LiveTurn:
             return False
         try:
             while self.published < len(self.transcript):
-                await self.log.append(self.turn_id, self.transcript[self.published])
+                await self.event_log.append(self.turn_id, self.transcript[self.published])
                 self.published += 1
             self._refilled = False
         except EventLogUnavailable as exc:
             if self._retry_at is None:
-                log.warning("turn %s: event log unreachable, runs go on: %s", self.turn_id, exc)
+                logger.warning("turn %s: event log unreachable, runs go on: %s", self.turn_id, exc)
             self._retry_at = time.monotonic() + PUBLISH_RETRY_SECONDS
             return False
         except ValueError as exc:
             if self.published and not self._refilled:
                 self._refilled, self.published = True, 0
                 return await self._publish(force=True)
-            log.warning("turn %s: the event log refuses its events: %s", self.turn_id, exc)
+            logger.warning("turn %s: the event log refuses its events: %s", self.turn_id, exc)
             self._abandoned = True
         self._retry_at = None
         return True

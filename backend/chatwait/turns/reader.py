@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from chatwait.errors import Conflict, NotFound, ValidationFailed
+from chatwait.event_log import LoggedEvent, LogRead, TurnEventLog
 from chatwait.store import Database, repo
-from chatwait.streams import LoggedEvent, LogRead, TurnEventLog
 from chatwait.turns.views import replay_events
 
 
 class TurnReader:
     """Opens event streams for resumable SSE."""
 
-    def __init__(self, *, log: TurnEventLog, db: Database, wait_seconds: float = 30.0) -> None:
-        self.log = log
+    def __init__(
+        self, *, event_log: TurnEventLog, db: Database, wait_seconds: float = 30.0
+    ) -> None:
+        self.event_log = event_log
         self.db = db
         self.wait_seconds = wait_seconds
 
@@ -30,7 +32,7 @@ class TurnReader:
         one send (a syscall, sse-starlette's per-send cancel scope, the middleware chain)
         per batch instead of per token.
         """
-        first = await self.log.read(turn_id, after, wait=0)
+        first = await self.event_log.read(turn_id, after, wait=0)
         if first is None:
             events, rebuilt = await self._stored(turn_id)
             if after and rebuilt:
@@ -70,7 +72,7 @@ class TurnReader:
                     return
             if read.finished:
                 return
-            next_read = await self.log.read(turn_id, after, wait=self.wait_seconds)
+            next_read = await self.event_log.read(turn_id, after, wait=self.wait_seconds)
             if next_read is None:
                 events, rebuilt = await self._stored(turn_id)
                 rest = [] if rebuilt and after else events[after:]

@@ -17,17 +17,17 @@ from typing import Any
 
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound
+from chatwait.event_log import TurnEventLog
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.store import Database, repo
 from chatwait.store.repo import NewRun, RunResult
-from chatwait.streams import TurnEventLog
 from chatwait.turns.events import Delta, RunDone, RunError, RunStarted, TurnDone, TurnStarted
 from chatwait.turns.history import build_input
 from chatwait.turns.live import LiveTurn
 from chatwait.turns.run import execute_run
 from chatwait.turns.validation import check_text
 
-log = logging.getLogger("chatwait.turns")
+logger = logging.getLogger("chatwait.turns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +104,14 @@ class TurnService:
         settings: Settings,
         db: Database,
         registry: ProviderRegistry,
-        log: TurnEventLog,
+        event_log: TurnEventLog,
         owner: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
-        self.log = log
+        self.event_log = event_log
         self.owner = owner
         self.clock = clock
         self.live: dict[str, LiveTurn] = {}
@@ -196,7 +196,7 @@ class TurnService:
         self, turn_id: str, planned: list[PlannedRun], opened: asyncio.Event
     ) -> tuple[LiveTurn, asyncio.Task[None]]:
         """Start the turn's runs now; they emit once `opened` is set."""
-        live = LiveTurn(turn_id, "", self.log)
+        live = LiveTurn(turn_id, "", self.event_log)
         self.live[turn_id] = live
         finalizer = asyncio.create_task(self._drive(live, planned, opened), name=f"turn-{turn_id}")
         self._finalizers.add(finalizer)
@@ -248,7 +248,7 @@ class TurnService:
                 if not await live.close_log():
                     self.unpublished[live.turn_id] = live
         except Exception:
-            log.exception("turn %s could not be finalized", live.turn_id)
+            logger.exception("turn %s could not be finalized", live.turn_id)
         finally:
             self.live.pop(live.turn_id, None)
             live.finished.set()
@@ -315,7 +315,7 @@ class TurnService:
             async with self.db.session() as session:
                 await repo.finish_run(session=session, run_id=run_id, result=result)
         except Exception:
-            log.exception("run %s: could not persist its result", run_id)
+            logger.exception("run %s: could not persist its result", run_id)
         await live.emit(ended.event)
         return None
 

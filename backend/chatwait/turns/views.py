@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chatwait.event_log import LoggedEvent
 from chatwait.store.models import Conversation, Run, Turn
 from chatwait.store.repo import RunResult
-from chatwait.streams import LoggedEvent
 from chatwait.turns.events import (
     Delta,
     RunDone,

@@ -15,8 +15,8 @@ from chatwait.api.deps import RuntimeDep
 from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnPublic
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
 from chatwait.errors import ValidationFailed
+from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.runtime import Runtime
-from chatwait.streams import EventLogUnavailable, LoggedEvent
 from chatwait.turns import TurnRequest
 
 router = APIRouter(prefix="/chat", tags=["chat"])

@@ -1,4 +1,4 @@
-"""Migrations when several replicas start at once against one Postgres database.
+"""Bring the schema to head at start-up, safely when several replicas start at once.
 
 Two `alembic upgrade` runs racing on a fresh database both try to create the same tables
 and one start-up fails. A session-level advisory lock, held on a connection of its own
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from chatwait.store import Database
+from chatwait.store.db import Database
 
 MIGRATION_LOCK_KEY = 0x63_68_61_74_77_61_69_74
 """The advisory lock's id: "chatwait" in ASCII, fits a signed 64-bit integer."""

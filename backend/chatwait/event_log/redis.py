@@ -42,7 +42,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from chatwait.streams.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
+from chatwait.event_log.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
 
 _APPEND = """
 local seq = tonumber(ARGV[1])

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from chatwait.streams import EventLogUnavailable, LoggedEvent, MemoryEventLog, TurnEventLog
-from chatwait.streams.redis import RedisEventLog
+from chatwait.event_log import EventLogUnavailable, LoggedEvent, MemoryEventLog, TurnEventLog
+from chatwait.event_log.redis import RedisEventLog
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

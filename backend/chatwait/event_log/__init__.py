@@ -1,8 +1,8 @@
 """Turn event logs: in-process by default, Redis Streams when `REDIS_URL` is set."""
 
-from chatwait.streams.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
-from chatwait.streams.memory import MemoryEventLog
-from chatwait.streams.redis import RedisEventLog, RedisLogUnreachable
+from chatwait.event_log.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
+from chatwait.event_log.memory import MemoryEventLog
+from chatwait.event_log.redis import RedisEventLog, RedisLogUnreachable
 
 __all__ = [
     "EventLogUnavailable",

@@ -20,8 +20,8 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
-from chatwait.streams import EventLogUnavailable, LoggedEvent
-from chatwait.streams.redis import RedisEventLog, RedisLogUnreachable
+from chatwait.event_log import EventLogUnavailable, LoggedEvent
+from chatwait.event_log.redis import RedisEventLog, RedisLogUnreachable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -274,9 +274,7 @@ async def test_close_returns_waiting_readers_and_refuses_new_calls(
         await reader.read(turn, 0, wait=0)
 
 
-async def test_resp3_connections_read_the_same(
-    admin: Redis, prefix: str
-) -> None:
+async def test_resp3_connections_read_the_same(admin: Redis, prefix: str) -> None:
     """`?protocol=3` in REDIS_URL changes reply shapes; reads must not care."""
     log = RedisEventLog(f"{REDIS_URL}?protocol=3", key_prefix=prefix)
     await log.start()

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chatwait.streams.base import LoggedEvent, LogRead, TurnEventLog
+from chatwait.event_log.base import LoggedEvent, LogRead, TurnEventLog
 
 
 @dataclass(slots=True)
