@@ -4,7 +4,7 @@ Measured in this process on the product's own code: a `Runtime` (the object a se
 holds) runs real turns against a fast offline provider, one at a time, while SQLAlchemy
 event listeners count every statement and commit on its engine and a wrapper times every
 `Database.session()` block (the unit the turn code persists in, commit included). The
-`/chat/wait` answer's read (`conversations.read_turn`) is counted apart.
+`/chat/wait` answer's read (`TurnReader.record`) is counted apart.
 """
 
 from __future__ import annotations
@@ -80,7 +80,6 @@ async def measure(
 ) -> dict[str, Any]:
     """Per agent count: what one turn costs the database (write path and wait read)."""
     from chatwait.config import Settings
-    from chatwait.conversations import read_turn
     from chatwait.runtime import Runtime
     from chatwait.turns import TurnRequest
 
@@ -104,8 +103,8 @@ async def measure(
             meter.reset()
             for _ in range(turns):
                 before = meter.session_s
-                live = await runtime.turns.start(request)
-                await runtime.turns.wait(live)
+                started = await runtime.turns.start(request)
+                await runtime.turns.wait(started)
                 writes.append((meter.session_s - before) * 1000)
             write_counts, write_commits, statement_s = (
                 dict(meter.statements),
@@ -115,7 +114,7 @@ async def measure(
             meter.reset()
             for _ in range(turns):
                 began = time.perf_counter()
-                await read_turn(runtime.db, live.turn_id)
+                await runtime.reader.record(started.turn_id)
                 reads.append((time.perf_counter() - began) * 1000)
             out[str(agents)] = {
                 "turns": turns,

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     sse_ping_seconds: float = Field(15.0, alias="SSE_PING_SECONDS", gt=0)
     sse_send_timeout_seconds: float = Field(60.0, alias="SSE_SEND_TIMEOUT_SECONDS", ge=0)
     """A stream whose client has not taken a write for this long is closed (0: never)."""
+    sse_retry_ms: int = Field(1000, alias="SSE_RETRY_MS", ge=0, le=600_000)
+    """The `retry:` every stream starts with: how long an `EventSource` waits to reconnect
+    (browsers wait ~3 s without it)."""
     replica_heartbeat_seconds: float = Field(2.0, alias="REPLICA_HEARTBEAT_SECONDS", gt=0)
     replica_lease_seconds: float = Field(10.0, alias="REPLICA_LEASE_SECONDS", gt=0)
 
@@ -103,6 +106,8 @@ class Settings(BaseSettings):
     )
     history_max_messages: int = Field(50, alias="HISTORY_MAX_MESSAGES", ge=0)
     history_max_tokens: int = Field(8_000, alias="HISTORY_MAX_TOKENS", ge=0)
+    idempotency_key_hours: float = Field(24.0, alias="IDEMPOTENCY_KEY_HOURS", ge=24)
+    """How long an `Idempotency-Key` names its turn (at least a day, the documented promise)."""
 
     @field_validator("database_url")
     @classmethod

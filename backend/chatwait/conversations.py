@@ -6,36 +6,36 @@ from typing import Any
 
 from chatwait.errors import NotFound
 from chatwait.store import Database, repo
-from chatwait.turns import check_text, conversation_summary, conversation_view, turn_view
+from chatwait.turns import ConversationDetail, ConversationPage, ConversationSummary, check_text
 
 
-async def list_page(db: Database, *, limit: int, offset: int) -> dict[str, Any]:
+async def list_page(db: Database, *, limit: int, offset: int) -> ConversationPage:
     async with db.session() as session:
         user_id = await repo.ensure_user(session=session)
         items, total = await repo.list_conversations(
             session=session, user_id=user_id, limit=limit, offset=offset
         )
-        return {
-            "items": [conversation_summary(c) for c in items],
-            "total": total,
-            "limit": limit,
-            "offset": offset,
-        }
+        return ConversationPage(
+            items=[ConversationSummary.from_row(c) for c in items],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
 
 
-async def read(db: Database, conversation_id: str) -> dict[str, Any]:
+async def read(db: Database, conversation_id: str) -> ConversationDetail:
     async with db.session() as session:
         conversation = await repo.get_conversation_with_turns(
             session=session, conversation_id=conversation_id
         )
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
-        return conversation_view(conversation)
+        return ConversationDetail.from_row(conversation)
 
 
 async def update(
     db: Database, conversation_id: str, *, title: str | None, metadata: dict[str, Any] | None
-) -> dict[str, Any]:
+) -> ConversationSummary:
     if title is not None:
         title = " ".join(check_text(title, field="title", limit=200).split())
     async with db.session() as session:
@@ -45,7 +45,7 @@ async def update(
         await repo.update_conversation(
             session=session, conversation=conversation, title=title, metadata=metadata
         )
-        return conversation_summary(conversation)
+        return ConversationSummary.from_row(conversation)
 
 
 async def delete(db: Database, conversation_id: str) -> None:
@@ -54,11 +54,3 @@ async def delete(db: Database, conversation_id: str) -> None:
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         await repo.delete_conversation(session=session, conversation=conversation)
-
-
-async def read_turn(db: Database, turn_id: str) -> dict[str, Any]:
-    async with db.session() as session:
-        turn = await repo.get_turn(session=session, turn_id=turn_id)
-        if turn is None:
-            raise NotFound(f"turn {turn_id} does not exist")
-        return turn_view(turn)

@@ -20,6 +20,8 @@ never holds a secret; `retryable` says whether sending the same thing again coul
 
 from __future__ import annotations
 
+from chatwait.statuses import FailureStatus
+
 
 class ChatWaitError(Exception):
     """Base of every error ChatWait reports."""
@@ -101,7 +103,7 @@ class RunFailure(ChatWaitError):
         *,
         code: str = "provider_error",
         retryable: bool = False,
-        status: str = "error",
+        status: FailureStatus = "error",
     ):
         super().__init__(message, code=code, retryable=retryable)
         self.status = status

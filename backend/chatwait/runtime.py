@@ -73,7 +73,7 @@ class Runtime:
         turns = TurnService(
             settings=settings, db=db, registry=registry, event_log=event_log, owner=owner
         )
-        reader = TurnReader(event_log=event_log, db=db)
+        reader = turns.reader
         cluster = None
         if settings.redis_url:  # replicas: a survivor interrupts a dead one's turns by lease
             cluster = Cluster(

@@ -119,3 +119,15 @@ def test_malformed_turn_id_is_422(client: httpx.Client) -> None:
     response = client.get("/chat/streaming/not-a-turn")
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_every_stream_opens_with_a_retry_field(client: httpx.Client) -> None:
+    """Browsers' own `EventSource` otherwise waits ~3 s before each reconnect."""
+    body = {"message": "retry?", "agents": ["offline"]}
+    with client.stream("POST", "/chat/streaming", json=body) as response:
+        raw = response.read().decode()
+    assert raw.startswith("retry: 1000\nid: 1\nevent: turn_started\n")
+    assert raw.count("retry:") == 1
+    turn_id = raw.split('"turn_id":"', 1)[1].split('"', 1)[0]
+    resumed = client.get(f"/chat/streaming/{turn_id}", headers={"Last-Event-ID": "2"}).text
+    assert resumed.startswith("retry: 1000\nid: 3\n")

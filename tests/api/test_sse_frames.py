@@ -61,3 +61,9 @@ async def test_a_long_catch_up_is_sent_in_bounded_writes_with_nothing_lost() -> 
     assert max(map(len, writes)) < MAX_WRITE_BYTES + largest_frame
     assert b"".join(writes) == b"".join(map(frame, backlog + live))
     assert writes[-1] == frame(live[0])
+
+
+async def test_retry_rides_on_the_first_event_only() -> None:
+    events = [LoggedEvent(1, "turn_started", "{}"), LoggedEvent(2, "turn_done", "{}")]
+    writes = [w async for w in framed(_batches(events[:1], events[1:]), retry_ms=1000)]
+    assert writes == [b"retry: 1000\n" + frame(events[0]), frame(events[1])]

@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from chatwait.event_log import EventLogUnavailable, LoggedEvent, MemoryEventLog, TurnEventLog
+from chatwait.event_log import (
+    EventLogUnavailable,
+    LoggedEvent,
+    MemoryEventLog,
+    SeqRefused,
+    TurnEventLog,
+)
 from chatwait.event_log.redis import RedisEventLog
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -141,5 +147,5 @@ async def test_memory_log_caps_turns_by_evicting_finished_ones_first() -> None:
 async def test_memory_log_rejects_a_gap_in_seq() -> None:
     log = MemoryEventLog()
     await log.append("t", _event(1))
-    with pytest.raises(ValueError):
+    with pytest.raises(SeqRefused):
         await log.append("t", _event(3))

@@ -20,7 +20,7 @@ import pytest
 import redis
 from redis.asyncio import Redis
 
-from chatwait.event_log import EventLogUnavailable, LoggedEvent
+from chatwait.event_log import EventLogUnavailable, LoggedEvent, SeqRefused
 from chatwait.event_log.redis import RedisEventLog, RedisLogUnreachable
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -193,7 +193,7 @@ async def test_a_gap_in_seq_is_refused_and_a_repeated_last_seq_is_ignored(
     turn = _turn()
     await log.append(turn, _event(1))
     await log.append(turn, _event(1))
-    with pytest.raises(ValueError, match="2 expected"):
+    with pytest.raises(SeqRefused, match="2 expected"):
         await log.append(turn, _event(3))
     read = await log.read(turn, 0, wait=0)
     assert read is not None and [e.seq for e in read.events] == [1]

@@ -14,15 +14,20 @@ cancelled the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from chatwait.event_log import LoggedEvent, MemoryEventLog
 from chatwait.providers import AgentSpec, Provider, ResolvedAgent
 from chatwait.sim import SimConfig, create_sim_app
-from chatwait.store.repo import RunResult
-from chatwait.turns.run import execute_run
+from chatwait.turns import LiveRun, LiveTurn, RunRecord
+from chatwait.turns.events import Delta, TurnEvent
+from chatwait.turns.run import RunOptions, complete_run
 from tests.support.servers import serve_in_thread
 
 HELD = 3
@@ -49,40 +54,47 @@ def _provider(sim_url: str, model: str) -> Provider:
     )
 
 
-async def _cut_while_emitting(provider: Provider, model: str) -> tuple[RunResult, list[str]]:
+@dataclass(eq=False)
+class HeldTurn(LiveTurn):
+    """A turn whose emit of delta `HELD` waits at the gate before it is numbered, as an
+    emit waits for a busy event lock under load."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def emit(self, event: TurnEvent, **kwargs: Any) -> LoggedEvent:
+        if isinstance(event, Delta) and event.index == HELD:
+            await self.gate.wait()
+        return await super().emit(event, **kwargs)
+
+
+def _streamed(turn: LiveTurn) -> list[str]:
+    return [json.loads(e.data)["text"] for e in turn.transcript if e.type == "delta"]
+
+
+async def _cut_while_emitting(provider: Provider, model: str) -> tuple[RunRecord, list[str]]:
     """The client stays open afterwards, as a server's does: closing it would hide a leak."""
     resolved = ResolvedAgent(AgentSpec("offline", provider, model), model)
-    emitted: list[str] = []
-    tasks: list[asyncio.Task[None]] = []
-    gate = asyncio.Event()
-
-    async def emit_delta(index: int, text: str, keep: Callable[[], None]) -> None:
-        if index == HELD:
-            await gate.wait()  # a busy event lock, as under load
-        emitted.append(text)
-        keep()
+    turn = HeldTurn("turn-1", "conversation-1", MemoryEventLog())
+    run = LiveRun(
+        "run-1", resolved, [{"role": "user", "content": f"hold on ({model})"}], turn, time.monotonic
+    )
+    turn.runs = [run]
+    await turn.open("conversation-1")
+    await run.open()
 
     async def open_gate_once_cancelled() -> None:
         """Polls the run task's cancel count: there is no event for it."""
         deadline = asyncio.get_running_loop().time() + 30
-        while not (tasks and tasks[0].cancelling()):  # noqa: ASYNC110
+        while not (run.task and run.task.cancelling()):  # noqa: ASYNC110
             assert asyncio.get_running_loop().time() < deadline, "never cancelled"
             await asyncio.sleep(0.005)
-        gate.set()
+        turn.gate.set()
 
     opener = asyncio.create_task(open_gate_once_cancelled())
-    result = await execute_run(
-        resolved,
-        [{"role": "user", "content": f"hold on ({model})"}],
-        instructions="Be brief.",
-        tracing=False,
-        time_limit=0.5,
-        emit_delta=emit_delta,
-        register=tasks.append,
-        cancel_status=lambda: None,
-    )
+    options = RunOptions(instructions="Be brief.", tracing=False, time_limit=0.5)
+    record = await complete_run(run, options)
     await opener
-    return result, emitted
+    return record, _streamed(turn)
 
 
 async def test_timeout_while_emitting_keeps_text_and_stream_equal(sim: tuple[str, Any]) -> None:

@@ -15,9 +15,9 @@ import pytest
 from chatwait.cluster.orphans import end_owner_turns, running_owners
 from chatwait.event_log import LoggedEvent, MemoryEventLog
 from chatwait.store import Database, repo
-from chatwait.turns import LiveTurn
+from chatwait.turns import LiveTurn, RunRecord
 from chatwait.turns.events import Delta, RunDone, RunStarted, TurnStarted
-from chatwait.turns.views import replay_events, run_view
+from chatwait.turns.transcript import replay_events
 
 
 @pytest.fixture
@@ -34,7 +34,10 @@ async def _turn(db: Database, owner: str, agents: int = 2) -> tuple[str, str, li
         user_id = await repo.ensure_user(session=session)
         conversation = await repo.create_conversation(session=session, user_id=user_id, title="t")
         turn_id = repo.new_id()
-        runs = [repo.NewRun(repo.new_id(), f"agent-{i}", "offline", "m") for i in range(agents)]
+        runs = [
+            {"run_id": repo.new_id(), "agent": f"agent-{i}", "provider": "offline", "model": "m"}
+            for i in range(agents)
+        ]
         await repo.create_turn(
             session=session,
             conversation=conversation,
@@ -43,7 +46,7 @@ async def _turn(db: Database, owner: str, agents: int = 2) -> tuple[str, str, li
             runs=runs,
             owner=owner,
         )
-        return turn_id, conversation.id, [r.run_id for r in runs]
+        return turn_id, conversation.id, [r["run_id"] for r in runs]
 
 
 async def test_a_dead_owners_turn_is_ended_in_the_log_and_the_database(db: Database) -> None:
@@ -56,10 +59,10 @@ async def test_a_dead_owners_turn_is_ended_in_the_log_and_the_database(db: Datab
     await live.emit(Delta(talking, 0, "Hel"))
     await live.emit(Delta(talking, 1, "lo"))
     async with db.session() as session:
-        await repo.finish_run(session=session, run_id=finished, result=repo.RunResult("done", ""))
+        await repo.finish_run(session=session, run_id=finished, values={"status": "done"})
         stored = await repo.get_turn(session=session, turn_id=turn_id)
         assert stored is not None
-        done_view = next(run_view(r) for r in stored.runs if r.id == finished)
+        done_view = next(RunRecord.from_row(r) for r in stored.runs if r.id == finished)
     await live.emit(RunDone(done_view))
     unpublished, _, _ = await _turn(db, "dead:1:a")
     alive, _, _ = await _turn(db, "alive:2:b")
@@ -104,7 +107,9 @@ async def test_an_owner_that_got_as_far_as_turn_done_keeps_its_status(db: Databa
     for event in events:
         await log.append(turn_id, event)
     async with db.session() as session:
-        await repo.finish_run(session=session, run_id=run_id, result=repo.RunResult("done", "x"))
+        await repo.finish_run(
+            session=session, run_id=run_id, values={"status": "done", "output": "x"}
+        )
     await end_owner_turns(db=db, event_log=log, owner="dead:3:c")
     read = await log.read(turn_id, 0, wait=0)
     assert read is not None and read.finished and read.events == events

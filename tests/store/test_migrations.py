@@ -12,7 +12,7 @@ from chatwait.store import Database
 from chatwait.store.models import Base
 from tests.support.databases import postgres_admin_url, postgres_database
 
-TABLES = {"users", "conversations", "turns", "runs"}
+TABLES = {"users", "conversations", "turns", "runs", "idempotency_keys"}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

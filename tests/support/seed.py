@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from chatwait.store import Database, repo
-from chatwait.store.repo import RunResult
+
+OFFLINE_RUN = {"agent": "offline", "provider": "offline", "model": "offline-1"}
 
 
 async def seed_running_turn(url: str, *, output: str = "") -> tuple[str, str]:
@@ -25,14 +26,21 @@ async def seed_running_turn(url: str, *, output: str = "") -> tuple[str, str]:
                 conversation=conversation,
                 turn_id=turn_id,
                 message="hi",
-                runs=[repo.NewRun(run_id, "offline", "offline", "offline-1")],
+                runs=[
+                    {
+                        "run_id": run_id,
+                        "agent": "offline",
+                        "provider": "offline",
+                        "model": "offline-1",
+                    }
+                ],
                 owner="dead:1:x",
             )
             if output:
                 await repo.finish_run(
                     session=session,
                     run_id=run_id,
-                    result=RunResult(status="running", output=output),
+                    values={"status": "running", "output": output},
                 )
     finally:
         await db.dispose()

@@ -66,11 +66,12 @@ def _record_order(runtime: Runtime) -> list[str]:
 
 
 async def _turn(runtime: Runtime, conversation_id: str | None) -> str:
-    live = await runtime.turns.start(
+    started = await runtime.turns.start(
         TurnRequest(message="hello", conversation_id=conversation_id, agents=AGENTS)
     )
-    await runtime.turns.wait(live)
-    return live.conversation_id
+    await runtime.turns.wait(started)
+    assert started.live is not None
+    return started.live.conversation_id
 
 
 async def test_requests_go_out_before_the_turn_is_written(runtime: Runtime) -> None:

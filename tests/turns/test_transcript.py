@@ -6,7 +6,8 @@ import pytest
 
 from chatwait.event_log import MemoryEventLog
 from chatwait.turns.events import Delta, RunStarted, TurnDone
-from chatwait.turns.live import LiveTurn, parse_transcript
+from chatwait.turns.live import LiveTurn
+from chatwait.turns.transcript import parse_transcript
 
 
 @pytest.mark.parametrize("text", ["plain", "tab\there", "new\nline", 'quote " and \\', "émoji 🎉"])

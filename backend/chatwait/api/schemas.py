@@ -1,4 +1,8 @@
-"""Request and response bodies (they are the OpenAPI contract in `specs/`)."""
+"""Request and response bodies (they are the OpenAPI contract in `specs/`).
+
+Runs, turns and conversations are the records `turns/records.py` defines once; routes
+return them as they are.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,23 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from chatwait.turns import ConversationDetail, ConversationPage, ConversationSummary, TurnRecord
+
+__all__ = [
+    "ERROR_RESPONSES",
+    "AgentPublic",
+    "CancelResponse",
+    "ChatRequest",
+    "ConversationDetail",
+    "ConversationPage",
+    "ConversationPatch",
+    "ConversationSummary",
+    "ErrorBody",
+    "Health",
+    "ModelsResponse",
+    "TurnRecord",
+]
 
 
 class ChatRequest(BaseModel):
@@ -25,43 +46,6 @@ class ChatRequest(BaseModel):
     )
 
 
-class Usage(BaseModel):
-    input_tokens: int
-    output_tokens: int
-
-
-class RunErrorBody(BaseModel):
-    code: str
-    message: str | None
-    retryable: bool
-
-
-class RunPublic(BaseModel):
-    run_id: str
-    agent: str
-    provider: str
-    model: str
-    status: str = Field(description="running | done | error | timeout | cancelled | interrupted")
-    output: str
-    error: RunErrorBody | None
-    usage: Usage
-    cost_usd: float | None
-    latency_ms: float | None
-    ttft_ms: float | None
-    attempts: int
-
-
-class TurnPublic(BaseModel):
-    """A turn with every run: the answer of `POST /chat/wait`."""
-
-    turn_id: str
-    conversation_id: str
-    status: str
-    message: str
-    created_at: str | None
-    runs: list[RunPublic]
-
-
 class CancelResponse(BaseModel):
     turn_id: str
     status: str
@@ -79,25 +63,6 @@ class AgentPublic(BaseModel):
 class ModelsResponse(BaseModel):
     agents: list[AgentPublic]
     default_agents: list[str]
-
-
-class ConversationSummary(BaseModel):
-    id: str
-    title: str
-    created_at: str | None
-    updated_at: str | None
-    metadata: dict[str, Any]
-
-
-class ConversationPage(BaseModel):
-    items: list[ConversationSummary]
-    total: int
-    limit: int
-    offset: int
-
-
-class ConversationDetail(ConversationSummary):
-    turns: list[TurnPublic]
 
 
 class ConversationPatch(BaseModel):

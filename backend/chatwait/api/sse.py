@@ -85,7 +85,7 @@ def error_frame(error: ChatWaitError) -> bytes:
 async def unavailable(error: EventLogUnavailable) -> AsyncIterator[list[LoggedEvent]]:
     """A stream that could not even open (Redis down): `framed` ends it with the error."""
     raise error
-    yield  # pragma: no cover - makes this an async generator
+    yield  # type: ignore[unreachable]  # pragma: no cover - makes this an async generator
 
 
 MAX_WRITE_BYTES = 64 * 1024
@@ -93,9 +93,29 @@ MAX_WRITE_BYTES = 64 * 1024
 (tens of thousands of events ready at once) never frames it into one huge buffer."""
 
 
-async def framed(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[bytes]:
+def retry_field(retry_ms: int) -> bytes:
+    """`retry: N`: the reconnect delay a browser's `EventSource` uses (default ~3 s).
+
+    It is sent as a line of the stream's first event, not as an event of its own:
+    a block with no `data` is not an event to the standard, but some clients (httpx-sse)
+    hand it over as an empty message.
+    """
+    return f"retry: {retry_ms}{SEPARATOR}".encode()
+
+
+async def framed(
+    batches: AsyncIterator[list[LoggedEvent]], *, retry_ms: int | None = None
+) -> AsyncIterator[bytes]:
     """Frame a reader's batches, a write each (split past `MAX_WRITE_BYTES`); end with
-    `error` if the log is lost."""
+    `error` if the log is lost. With `retry_ms` the first event carries a `retry:` field."""
+    prefix = retry_field(retry_ms) if retry_ms is not None else b""
+    async for chunk in _frames(batches):
+        if prefix:
+            chunk, prefix = prefix + chunk, b""
+        yield chunk
+
+
+async def _frames(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[bytes]:
     try:
         async for batch in batches:
             if len(batch) == 1:

@@ -25,6 +25,10 @@ _RESUBSCRIBE_SECONDS = 1.0
 """Pause before subscribing again after the subscription's connection broke."""
 
 
+async def _close(pubsub: PubSub) -> None:
+    await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+
+
 class CancelChannel:
     """Listens for cancels addressed to this replica and sends them to others."""
 
@@ -67,7 +71,7 @@ class CancelChannel:
         try:
             await pubsub.subscribe(self.channel(self.owner))
         except BaseException:
-            await pubsub.aclose()
+            await _close(pubsub)
             raise
         return pubsub
 
@@ -89,13 +93,13 @@ class CancelChannel:
                 lost = True
                 if pubsub is not None:
                     with contextlib.suppress(RedisError, OSError):
-                        await pubsub.aclose()
+                        await _close(pubsub)
                 pubsub = None
                 await asyncio.sleep(_RESUBSCRIBE_SECONDS)
             except asyncio.CancelledError:
                 if pubsub is not None:
                     with contextlib.suppress(RedisError, OSError):
-                        await pubsub.aclose()
+                        await _close(pubsub)
                 raise
 
     async def _deliver(self, turn_id: str) -> None:

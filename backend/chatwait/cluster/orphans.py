@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, TurnEventLog
 from chatwait.store import Database, Turn, repo
-from chatwait.store.repo import RunResult
-from chatwait.turns import LiveTurn, run_public
-from chatwait.turns.events import RunError, TurnDone, TurnEvent, encode
-from chatwait.turns.views import run_result
+from chatwait.turns import RunErrorInfo, RunRecord
+from chatwait.turns.events import TurnDone, TurnEvent, encode, terminal_event
+from chatwait.turns.transcript import format_transcript
 
 logger = logging.getLogger("chatwait.cluster")
 
@@ -69,27 +67,27 @@ async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> No
         read = await event_log.read(turn_id, 0, wait=0)
         if read is None:
             return
-        closed = LiveTurn(turn_id, turn.conversation_id, event_log, transcript=list(read.events))
-        results, closing = _closing(turn, closed.transcript)
+        transcript = list(read.events)
+        records, closing = _closing(turn, transcript)
         for event in closing:
-            logged = LoggedEvent(len(closed.transcript) + 1, event.type, encode(event.payload()))
+            logged = LoggedEvent(len(transcript) + 1, event.type, encode(event.payload()))
             await event_log.append(turn_id, logged)
-            closed.transcript.append(logged)
-        for run_id, result in results.items():
-            await repo.finish_run(session=session, run_id=run_id, result=result)
-        last = closed.transcript[-1] if closed.transcript else None
+            transcript.append(logged)
+        for record in records:
+            await repo.finish_run(session=session, run_id=record.run_id, values=record.row_values())
+        last = transcript[-1] if transcript else None
         status = json.loads(last.data)["status"] if last and last.type == "turn_done" else None
         await repo.finish_turn(
             session=session,
             turn_id=turn_id,
             status=status or "interrupted",
-            transcript=closed.transcript_text(),
+            transcript=format_transcript(transcript),
         )
     await event_log.finish(turn_id)
 
 
-def _closing(turn: Turn, events: list[LoggedEvent]) -> tuple[dict[str, RunResult], list[TurnEvent]]:
-    """Final results of the runs that had not ended, and the events that end the turn."""
+def _closing(turn: Turn, events: list[LoggedEvent]) -> tuple[list[RunRecord], list[TurnEvent]]:
+    """Final records of the runs that had not ended, and the events that end the turn."""
     ended: set[str] = set()
     chunks: dict[str, dict[int, str]] = {}
     for event in events:
@@ -99,24 +97,22 @@ def _closing(turn: Turn, events: list[LoggedEvent]) -> tuple[dict[str, RunResult
         elif event.type == "delta":
             chunks.setdefault(data["run_id"], {})[data["index"]] = data["text"]
     turn_done = bool(events) and events[-1].type == "turn_done"
-    results: dict[str, RunResult] = {}
+    records: list[RunRecord] = []
     closing: list[TurnEvent] = []
     for run in turn.runs:
         if run.status != "running" or run.id in ended:
             continue
         parts = chunks.get(run.id, {})
-        results[run.id] = replace(
-            run_result(run),
-            status="interrupted",
-            output="".join(parts[i] for i in sorted(parts)),
-            error_code="interrupted",
-            error_message=INTERRUPTED_MESSAGE,
-            error_retryable=False,
+        record = RunRecord.from_row(run).model_copy(
+            update={
+                "status": "interrupted",
+                "output": "".join(parts[i] for i in sorted(parts)),
+                "error": RunErrorInfo(code="interrupted", message=INTERRUPTED_MESSAGE),
+            }
         )
-        public = run_public(run.id, run.agent, run.provider, run.model, results[run.id])
-        public.pop("output")
+        records.append(record)
         if not turn_done:
-            closing.append(RunError(public))
+            closing.append(terminal_event(record))
     if not turn_done:
         closing.append(TurnDone(turn.id, "interrupted"))
-    return results, closing
+    return records, closing

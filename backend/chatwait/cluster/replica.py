@@ -113,7 +113,7 @@ class Cluster:
         )
 
     async def _cancel_here(self, turn_id: str) -> None:
-        if not await self.turns.cancel(turn_id):
+        if not self.turns.cancel_local(turn_id):
             logger.info("cancel for turn %s: not live here (already ended)", turn_id)
 
     async def _beat(self) -> None:

@@ -1,6 +1,12 @@
 """Turn event logs: in-process by default, Redis Streams when `REDIS_URL` is set."""
 
-from chatwait.event_log.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
+from chatwait.event_log.base import (
+    EventLogUnavailable,
+    LoggedEvent,
+    LogRead,
+    SeqRefused,
+    TurnEventLog,
+)
 from chatwait.event_log.memory import MemoryEventLog
 from chatwait.event_log.redis import RedisEventLog, RedisLogUnreachable
 
@@ -11,5 +17,6 @@ __all__ = [
     "MemoryEventLog",
     "RedisEventLog",
     "RedisLogUnreachable",
+    "SeqRefused",
     "TurnEventLog",
 ]

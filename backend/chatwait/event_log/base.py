@@ -17,6 +17,18 @@ class EventLogUnavailable(Exception):
     """The log cannot be reached (Redis down); readers end their stream with an error."""
 
 
+class SeqRefused(Exception):
+    """An append whose seq is not the next one the log expects for the turn.
+
+    The writer lost its place: the log restarted empty, or someone else (a survivor
+    ending a dead replica's turn) wrote the turn's end.
+    """
+
+    def __init__(self, turn_id: str, seq: int, expected: int) -> None:
+        super().__init__(f"turn {turn_id}: seq {seq} appended, {expected} expected")
+        self.turn_id, self.seq, self.expected = turn_id, seq, expected
+
+
 @dataclass(frozen=True, slots=True)
 class LoggedEvent:
     """One event of a turn, as stored in the log and sent over SSE."""
@@ -52,7 +64,10 @@ class TurnEventLog(ABC):
 
     @abstractmethod
     async def append(self, turn_id: str, event: LoggedEvent) -> None:
-        """Append the next event of a live turn and wake its readers."""
+        """Append the next event of a live turn and wake its readers.
+
+        Raises `SeqRefused` unless `event.seq` is one past the last appended.
+        """
 
     @abstractmethod
     async def finish(self, turn_id: str) -> None:

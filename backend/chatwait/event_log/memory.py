@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chatwait.event_log.base import LoggedEvent, LogRead, TurnEventLog
+from chatwait.event_log.base import LoggedEvent, LogRead, SeqRefused, TurnEventLog
 
 
 @dataclass(slots=True)
@@ -48,7 +48,7 @@ class MemoryEventLog(TurnEventLog):
             buffer = self._turns[turn_id] = _TurnBuffer()
         expected = len(buffer.events) + 1
         if event.seq != expected:
-            raise ValueError(f"turn {turn_id}: seq {event.seq} appended, {expected} expected")
+            raise SeqRefused(turn_id, event.seq, expected)
         buffer.events.append(event)
         self._wake(buffer)
 

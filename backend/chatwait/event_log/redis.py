@@ -42,7 +42,13 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from chatwait.event_log.base import EventLogUnavailable, LoggedEvent, LogRead, TurnEventLog
+from chatwait.event_log.base import (
+    EventLogUnavailable,
+    LoggedEvent,
+    LogRead,
+    SeqRefused,
+    TurnEventLog,
+)
 
 _APPEND = """
 local seq = tonumber(ARGV[1])
@@ -161,11 +167,17 @@ class RedisEventLog(TurnEventLog):
 
     async def append(self, turn_id: str, event: LoggedEvent) -> None:
         self._check_open()
-        args = [event.seq, event.type, event.data, self._max_events, self._live_ttl_ms]
+        args: list[str | int] = [
+            event.seq,
+            event.type,
+            event.data,
+            self._max_events,
+            self._live_ttl_ms,
+        ]
         with self._unavailable("append"):
             expected = int(await self._append(keys=self.keys(turn_id), args=args))
         if expected:
-            raise ValueError(f"turn {turn_id}: seq {event.seq} appended, {expected} expected")
+            raise SeqRefused(turn_id, event.seq, expected)
 
     async def finish(self, turn_id: str) -> None:
         self._check_open()

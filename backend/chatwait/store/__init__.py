@@ -3,6 +3,15 @@
 from chatwait.store import repo
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
-from chatwait.store.models import Conversation, Run, Turn, User
+from chatwait.store.models import Conversation, IdempotencyKey, Run, Turn, User
 
-__all__ = ["Conversation", "Database", "Run", "Turn", "User", "repo", "upgrade_database"]
+__all__ = [
+    "Conversation",
+    "Database",
+    "IdempotencyKey",
+    "Run",
+    "Turn",
+    "User",
+    "repo",
+    "upgrade_database",
+]

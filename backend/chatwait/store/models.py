@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 tables: users, conversations, turns, runs.
+"""SQLAlchemy 2 tables: users, conversations, turns, runs, idempotency keys.
 
 A run row is written twice: when the turn starts (status `running`) and when it ends
 (status, text, usage, timings). Nothing is written per token. At the end of a turn its
@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from chatwait.statuses import RunStatus, TurnStatus
 
 
 def utcnow() -> datetime:
@@ -60,7 +62,7 @@ class Turn(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[TurnStatus] = mapped_column(String(20), default="running")
     owner: Mapped[str | None] = mapped_column(String(64), default=None)
     """The replica (process) running the turn, so a survivor can interrupt its runs."""
     transcript: Mapped[str | None] = mapped_column(Text, default=None)
@@ -90,7 +92,7 @@ class Run(Base):
     agent: Mapped[str] = mapped_column(String(64))
     provider: Mapped[str] = mapped_column(String(64))
     model: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="running")
+    status: Mapped[RunStatus] = mapped_column(String(20), default="running")
     output: Mapped[str] = mapped_column(Text, default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
@@ -105,3 +107,23 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
     turn: Mapped[Turn] = relationship(back_populates="runs")
+
+
+class IdempotencyKey(Base):
+    """An `Idempotency-Key` a user sent with a turn start, and the turn it started.
+
+    The same key with the same request attaches to that turn instead of starting another;
+    the row goes with its turn (deleting a conversation forgets its keys).
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_user_created", "user_id", "created_at"),)
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    """SHA-256 (hex) of the request the key first came with."""
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -6,49 +6,22 @@ Routes and turns never see a session: they call these through `Database.session(
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from chatwait.store.models import Conversation, Run, Turn, User, utcnow
+from chatwait.store.models import Conversation, IdempotencyKey, Run, Turn, User, utcnow
 
 LOCAL_USER = "local"
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-@dataclass(frozen=True, slots=True)
-class NewRun:
-    """A run to create with its turn."""
-
-    run_id: str
-    agent: str
-    provider: str
-    model: str
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    """Everything a run's terminal row holds."""
-
-    status: str
-    output: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    attempts: int = 0
-    error_code: str | None = None
-    error_message: str | None = None
-    error_retryable: bool = False
 
 
 async def ensure_user(*, session: AsyncSession, identifier: str = LOCAL_USER) -> str:
@@ -150,10 +123,13 @@ async def create_turn(
     conversation: Conversation,
     turn_id: str,
     message: str,
-    runs: Sequence[NewRun],
+    runs: Sequence[Mapping[str, str]],
     owner: str,
 ) -> Turn:
-    """The turn and all its runs, `running`, in the caller's transaction."""
+    """The turn and all its runs, `running`, in the caller's transaction.
+
+    Each of `runs` names its `run_id`, `agent`, `provider` and `model`.
+    """
     now = utcnow()
     turn = Turn(
         id=turn_id,
@@ -167,12 +143,12 @@ async def create_turn(
     for position, run in enumerate(runs):
         session.add(
             Run(
-                id=run.run_id,
+                id=run["run_id"],
                 turn_id=turn_id,
                 position=position,
-                agent=run.agent,
-                provider=run.provider,
-                model=run.model,
+                agent=run["agent"],
+                provider=run["provider"],
+                model=run["model"],
                 status="running",
                 output="",
                 attempts=0,
@@ -184,8 +160,8 @@ async def create_turn(
     return turn
 
 
-async def finish_run(*, session: AsyncSession, run_id: str, result: RunResult) -> None:
-    values = {name: getattr(result, name) for name in RunResult.__slots__}
+async def finish_run(*, session: AsyncSession, run_id: str, values: Mapping[str, Any]) -> None:
+    """Write a run's terminal columns (status, text, usage, timings, error)."""
     await session.execute(
         update(Run).where(Run.id == run_id).values(**values, finished_at=utcnow())
     )
@@ -263,3 +239,46 @@ async def running_turn_ids(*, session: AsyncSession, owner: str) -> list[str]:
     """The `running` turns one owner holds."""
     query = select(Turn.id).where(Turn.status == "running", Turn.owner == owner)
     return list((await session.scalars(query)).all())
+
+
+async def find_idempotency_key(
+    *, session: AsyncSession, user_id: str, key: str, since: datetime
+) -> IdempotencyKey | None:
+    """The user's key if it was remembered at or after `since` (older ones have expired)."""
+    row = await session.get(IdempotencyKey, (user_id, key))
+    if row is None or _aware(row.created_at) < since:
+        return None
+    return row
+
+
+async def remember_idempotency_key(
+    *,
+    session: AsyncSession,
+    user_id: str,
+    key: str,
+    request_hash: str,
+    turn_id: str,
+    now: datetime,
+    expired_before: datetime,
+) -> None:
+    """Keep `key` → `turn_id` in the caller's transaction, dropping the user's expired keys.
+
+    A key another request remembered first makes the flush raise `IntegrityError`: the
+    caller's transaction (the turn it wrote) rolls back and that request's turn wins.
+    """
+    await session.execute(
+        delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.created_at < expired_before
+        )
+    )
+    session.add(
+        IdempotencyKey(
+            user_id=user_id, key=key, request_hash=request_hash, turn_id=turn_id, created_at=now
+        )
+    )
+    await session.flush()
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes that were stored as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

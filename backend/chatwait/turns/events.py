@@ -10,6 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeAlias
 
+from chatwait.statuses import TurnStatus
+from chatwait.turns.records import RunRecord, RunRef
+
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 """Built once: `json.dumps` with options builds an encoder per call, once per token here."""
 
@@ -24,11 +27,15 @@ class TurnStarted:
     type: ClassVar[Literal["turn_started"]] = "turn_started"
     turn_id: str
     conversation_id: str
-    runs: list[dict[str, str]]
-    """[{run_id, agent, provider, model}], in request order."""
+    runs: list[RunRef]
+    """In request order."""
 
     def payload(self) -> dict[str, Any]:
-        return {"turn_id": self.turn_id, "conversation_id": self.conversation_id, "runs": self.runs}
+        return {
+            "turn_id": self.turn_id,
+            "conversation_id": self.conversation_id,
+            "runs": [run.model_dump() for run in self.runs],
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,28 +62,33 @@ class Delta:
 @dataclass(frozen=True, slots=True)
 class RunDone:
     type: ClassVar[Literal["run_done"]] = "run_done"
-    run: dict[str, Any]
-    """The run as `/chat/wait` shows it, without `output` (the deltas carried it)."""
+    run: RunRecord
+    """Sent as `/chat/wait` shows it, without `output` (the deltas carried it)."""
 
     def payload(self) -> dict[str, Any]:
-        return self.run
+        return self.run.event_payload()
 
 
 @dataclass(frozen=True, slots=True)
 class RunError:
     type: ClassVar[Literal["run_error"]] = "run_error"
-    run: dict[str, Any]
-    """The run object; `status` and `error` say how it ended."""
+    run: RunRecord
+    """The run; `status` and `error` say how it ended."""
 
     def payload(self) -> dict[str, Any]:
-        return self.run
+        return self.run.event_payload()
+
+
+def terminal_event(run: RunRecord) -> RunDone | RunError:
+    """The event that tells clients how `run` ended: the one place this is decided."""
+    return RunDone(run) if run.status == "done" else RunError(run)
 
 
 @dataclass(frozen=True, slots=True)
 class TurnDone:
     type: ClassVar[Literal["turn_done"]] = "turn_done"
     turn_id: str
-    status: str
+    status: TurnStatus
 
     def payload(self) -> dict[str, Any]:
         return {"turn_id": self.turn_id, "status": self.status}

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
+
+from agents import TResponseInputItem
+from openai.types.responses import EasyInputMessageParam
 
 
 def approx_tokens(text: str) -> int:
@@ -16,25 +19,26 @@ def build_input(
     *,
     max_messages: int,
     max_tokens: int,
-) -> list[dict[str, Any]]:
+) -> list[TResponseInputItem]:
     """Earlier user messages and this agent's answers, newest kept first, then `message`.
 
     The newest messages survive trimming: the last `max_messages` of the history and no
     more than `max_tokens` of it; the new message is always sent.
     """
-    thread: list[dict[str, Any]] = []
+    thread: list[tuple[Literal["user", "assistant"], str]] = []
     for user_text, answer in history:
-        thread.append({"role": "user", "content": user_text})
+        thread.append(("user", user_text))
         if answer:
-            thread.append({"role": "assistant", "content": answer})
-    kept: list[dict[str, Any]] = []
+            thread.append(("assistant", answer))
+    kept: list[tuple[Literal["user", "assistant"], str]] = []
     budget = max_tokens
-    for item in reversed(thread[-max_messages:] if max_messages else []):
-        budget -= approx_tokens(item["content"])
+    for role, text in reversed(thread[-max_messages:] if max_messages else []):
+        budget -= approx_tokens(text)
         if budget < 0:
             break
-        kept.append(item)
+        kept.append((role, text))
     kept.reverse()
-    if kept and kept[0]["role"] == "assistant":
+    if kept and kept[0][0] == "assistant":
         kept.pop(0)
-    return [*kept, {"role": "user", "content": message}]
+    kept.append(("user", message))
+    return [EasyInputMessageParam(role=role, content=text) for role, text in kept]

@@ -1,4 +1,4 @@
-"""A turn in progress: the single writer of its events and their seq numbers."""
+"""A turn in progress: its runs, and the single writer of its events and seq numbers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from chatwait.event_log import EventLogUnavailable, LoggedEvent, TurnEventLog
-from chatwait.turns.events import TurnEvent, encode
+from chatwait.event_log import EventLogUnavailable, LoggedEvent, SeqRefused, TurnEventLog
+from chatwait.statuses import EndStatus
+from chatwait.turns.events import TurnEvent, TurnStarted, encode
+from chatwait.turns.live_run import LiveRun
+from chatwait.turns.transcript import format_transcript
 
 logger = logging.getLogger("chatwait.turns")
 
@@ -29,12 +32,14 @@ class LiveTurn:
     conversation_id: str
     event_log: TurnEventLog
     transcript: list[LoggedEvent] = field(default_factory=list)
-    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
-    """Each run's streaming task, by run id; cancelling one ends that run `cancelled`."""
+    runs: list[LiveRun] = field(default_factory=list)
+    """In request order."""
     runs_going: int = 0
     """Runs not yet ended; the turn service counts them down."""
-    cancel_status: str | None = None
+    cancel_status: EndStatus | None = None
     """Set by cancel or shutdown: the status runs still streaming will end with."""
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once `turn_started` is logged: runs emit their own events from then on."""
     finished: asyncio.Event = field(default_factory=asyncio.Event)
     published: int = 0
     """How many transcript events the log holds; behind while the log is unreachable."""
@@ -42,6 +47,18 @@ class LiveTurn:
     _retry_at: float | None = None
     _refilled: bool = False
     _abandoned: bool = False
+
+    async def open(self, conversation_id: str) -> None:
+        """The turn's rows exist: log `turn_started`, then let the runs log theirs."""
+        self.conversation_id = conversation_id
+        await self.emit(TurnStarted(self.turn_id, conversation_id, [r.ref() for r in self.runs]))
+        self.opened.set()
+
+    def cancel(self, status: EndStatus) -> None:
+        """End every unfinished run with `status` (the first cancel's status wins)."""
+        self.cancel_status = self.cancel_status or status
+        for run in self.runs:
+            run.cancel()
 
     async def emit(
         self,
@@ -101,7 +118,7 @@ class LiveTurn:
                 logger.warning("turn %s: event log unreachable, runs go on: %s", self.turn_id, exc)
             self._retry_at = time.monotonic() + PUBLISH_RETRY_SECONDS
             return False
-        except ValueError as exc:
+        except SeqRefused as exc:
             if self.published and not self._refilled:
                 self._refilled, self.published = True, 0
                 return await self._publish(force=True)
@@ -111,15 +128,5 @@ class LiveTurn:
         return True
 
     def transcript_text(self) -> str:
-        """The events as lines `seq<TAB>type<TAB>json` (JSON escapes tabs and newlines)."""
-        return "\n".join(f"{e.seq}\t{e.type}\t{e.data}" for e in self.transcript)
-
-
-def parse_transcript(text: str) -> list[LoggedEvent]:
-    """The events `LiveTurn.transcript_text` stored."""
-    events = []
-    for line in text.split("\n"):
-        if line:
-            seq, kind, data = line.split("\t", 2)
-            events.append(LoggedEvent(int(seq), kind, data))
-    return events
+        """The events as the turn row stores them (`transcript.format_transcript`)."""
+        return format_transcript(self.transcript)

@@ -1,4 +1,5 @@
-"""Read a turn's events after a seq: from the event log, live, else from the database.
+"""Read a turn: its events after a seq (from the event log, live, else from the
+database), or its record as stored now.
 
 Readers only read. The generator a reader returns may be cancelled at any point (the
 client went away) and nothing but the reader notices.
@@ -11,7 +12,8 @@ from collections.abc import AsyncIterator
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import LoggedEvent, LogRead, TurnEventLog
 from chatwait.store import Database, repo
-from chatwait.turns.views import replay_events
+from chatwait.turns.records import TurnRecord
+from chatwait.turns.transcript import replay_events
 
 
 class TurnReader:
@@ -45,6 +47,19 @@ class TurnReader:
             return _iterate(events[after:])
         _check_after(after, first.last_seq)
         return self._follow(turn_id, after, first)
+
+    async def until_done(self, turn_id: str) -> None:
+        """Until the turn has ended, wherever it runs (its `turn_done` is readable)."""
+        async for _ in await self.open(turn_id, 0):
+            pass
+
+    async def record(self, turn_id: str) -> TurnRecord:
+        """The turn and its runs as stored now (`running` while live)."""
+        async with self.db.session() as session:
+            turn = await repo.get_turn(session=session, turn_id=turn_id)
+            if turn is None:
+                raise NotFound(f"turn {turn_id} does not exist")
+            return TurnRecord.from_row(turn)
 
     async def _stored(self, turn_id: str) -> tuple[list[LoggedEvent], bool]:
         """The turn's events from the database, and whether they were rebuilt from rows.

@@ -7,12 +7,11 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, status
 from sse_starlette import EventSourceResponse
 
-from chatwait import conversations
 from chatwait.api.deps import RuntimeDep
-from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnPublic
+from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnRecord
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
 from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
@@ -23,6 +22,8 @@ router = APIRouter(prefix="/chat", tags=["chat"])
 
 MAX_SEQ = 2**31 - 1
 _SEQ = re.compile(r"[0-9]{1,10}")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+"""1-255 visible ASCII characters (no spaces): what a client can put in a header as is."""
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Turn events (see specs/sse.md)"},
     **ERROR_RESPONSES,
@@ -38,6 +39,27 @@ def _turn_request(body: ChatRequest) -> TurnRequest:
     )
 
 
+def _idempotency_key(
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Names this start: the same key with the same body attaches to the "
+            "turn it started (remembered at least IDEMPOTENCY_KEY_HOURS). 1-255 visible ASCII.",
+        ),
+    ] = None,
+) -> str | None:
+    if key is not None and not _IDEMPOTENCY_KEY.fullmatch(key):
+        raise ValidationFailed(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces or controls)"
+        )
+    return key
+
+
+IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
+LastEventId = Annotated[str | None, Header(alias="Last-Event-ID")]
+
+
 async def _stream(
     runtime: Runtime, opening: Awaitable[AsyncIterator[list[LoggedEvent]]], turn_id: str
 ) -> EventSourceResponse:
@@ -47,7 +69,7 @@ async def _stream(
     except EventLogUnavailable as exc:
         events = unavailable(exc)
     return TurnEventStream(
-        framed(events),
+        framed(events, retry_ms=runtime.settings.sse_retry_ms),
         turn_id=turn_id,
         ping=runtime.settings.sse_ping_seconds,
         send_timeout=runtime.settings.sse_send_timeout_seconds or None,
@@ -59,19 +81,31 @@ async def _stream(
     )
 
 
-@router.post("/wait", response_model=TurnPublic, responses=ERROR_RESPONSES)
-async def chat_wait(body: ChatRequest, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/wait", response_model=TurnRecord, responses=ERROR_RESPONSES)
+async def chat_wait(
+    body: ChatRequest, runtime: RuntimeDep, idempotency_key: IdempotencyKey
+) -> TurnRecord:
     """Run a turn and answer once, with every run's final output and metadata."""
-    live = await runtime.turns.start(_turn_request(body))
-    await runtime.turns.wait(live)
-    return await conversations.read_turn(runtime.db, live.turn_id)
+    started = await runtime.turns.start(_turn_request(body), idempotency_key=idempotency_key)
+    await runtime.turns.wait(started)
+    return await runtime.reader.record(started.turn_id)
 
 
 @router.post("/streaming", response_class=EventSourceResponse, responses=SSE_RESPONSE)
-async def chat_streaming(body: ChatRequest, runtime: RuntimeDep) -> EventSourceResponse:
-    """Run a turn and stream its events; the turn goes on if the client leaves."""
-    live = await runtime.turns.start(_turn_request(body))
-    return await _stream(runtime, runtime.reader.open(live.turn_id, 0), live.turn_id)
+async def chat_streaming(
+    body: ChatRequest,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKey,
+    last_event_id: LastEventId = None,
+) -> EventSourceResponse:
+    """Run a turn and stream its events; the turn goes on if the client leaves.
+
+    With an `Idempotency-Key` an earlier request already used, this streams that turn
+    instead: from the start, or after `Last-Event-ID`.
+    """
+    started = await runtime.turns.start(_turn_request(body), idempotency_key=idempotency_key)
+    after = _resume_point(last_event_id, None) if started.attached else 0
+    return await _stream(runtime, runtime.reader.open(started.turn_id, after), started.turn_id)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -89,7 +123,7 @@ def _resume_point(last_event_id: str | None, after: int | None) -> int:
 async def chat_resume(
     turn_id: uuid.UUID,
     runtime: RuntimeDep,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: LastEventId = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
 ) -> EventSourceResponse:
     """Every event after `Last-Event-ID` (or `after`) once, then the live tail."""
@@ -97,10 +131,10 @@ async def chat_resume(
     return await _stream(runtime, opening, str(turn_id))
 
 
-@router.get("/turns/{turn_id}", response_model=TurnPublic, responses=ERROR_RESPONSES)
-async def get_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/turns/{turn_id}", response_model=TurnRecord, responses=ERROR_RESPONSES)
+async def get_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> TurnRecord:
     """A turn and its runs as stored now (status `running` while live)."""
-    return await conversations.read_turn(runtime.db, str(turn_id))
+    return await runtime.reader.record(str(turn_id))
 
 
 @router.post(
@@ -111,4 +145,4 @@ async def get_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> dict[str, Any]:
 )
 async def cancel_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> dict[str, str]:
     """Cancel a live turn: its unfinished runs end `cancelled`."""
-    return {"turn_id": str(turn_id), "status": await runtime.turns.request_cancel(str(turn_id))}
+    return {"turn_id": str(turn_id), "status": await runtime.turns.cancel(str(turn_id))}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
@@ -25,13 +25,13 @@ async def list_conversations(
     runtime: RuntimeDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> dict[str, Any]:
+) -> ConversationPage:
     """Conversations, most recently active first."""
     return await conversations.list_page(runtime.db, limit=limit, offset=offset)
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail, responses=ERROR_RESPONSES)
-async def get_conversation(conversation_id: uuid.UUID, runtime: RuntimeDep) -> dict[str, Any]:
+async def get_conversation(conversation_id: uuid.UUID, runtime: RuntimeDep) -> ConversationDetail:
     """A conversation with every turn and run."""
     return await conversations.read(runtime.db, str(conversation_id))
 
@@ -39,7 +39,7 @@ async def get_conversation(conversation_id: uuid.UUID, runtime: RuntimeDep) -> d
 @router.patch("/{conversation_id}", response_model=ConversationSummary, responses=ERROR_RESPONSES)
 async def patch_conversation(
     conversation_id: uuid.UUID, body: ConversationPatch, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> ConversationSummary:
     """Rename, or replace the client-owned metadata."""
     return await conversations.update(
         runtime.db, str(conversation_id), title=body.title, metadata=body.metadata

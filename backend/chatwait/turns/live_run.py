@@ -1,0 +1,123 @@
+"""One agent run of a live turn: its input, its events, its task, what it produced.
+
+The turn service makes one `LiveRun` per agent; `run.py` drives it:
+
+    LiveRun ── complete_run ──▶ relay_stream ──▶ Runner.run_streamed ──▶ provider
+       │           (time limit, cancel, errors      (SDK events → emit_text)
+       │            → the run's RunRecord)
+       └── emit_text ──▶ LiveTurn.emit ──▶ event log (seq numbers are the turn's)
+
+Its provider request goes out at once, before the turn's rows exist; until the turn is
+`opened` (its `turn_started` logged) the run's text is kept here, never waited for, and
+`open` logs `run_started` and that text in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING
+
+from agents import TResponseInputItem
+
+from chatwait.providers import AttemptCounter, ResolvedAgent
+from chatwait.statuses import EndStatus
+from chatwait.turns.events import Delta, RunStarted
+from chatwait.turns.records import RunRef
+
+if TYPE_CHECKING:
+    from chatwait.turns.live import LiveTurn
+
+
+@dataclass(slots=True)
+class RunProgress:
+    """What a run has produced so far; read after it ends, however it ended."""
+
+    started: float
+    parts: list[str] = field(default_factory=list)
+    first_token: float | None = None
+    attempts: AttemptCounter | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass(eq=False)
+class LiveRun:
+    """A run from its first provider request to its terminal record."""
+
+    run_id: str
+    agent: ResolvedAgent
+    items: list[TResponseInputItem]
+    """The model input: this agent's history in the conversation, then the message."""
+    turn: LiveTurn
+    clock: Callable[[], float]
+    progress: RunProgress = field(init=False)
+    dispatched: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set once its first provider request has gone out, or it has ended."""
+    task: asyncio.Task[None] | None = None
+    """The task streaming from the provider; cancelling it ends the run."""
+    _early: list[Delta] | None = field(default_factory=list)
+    """Text that came before the turn opened; None once `open` logged it."""
+
+    def __post_init__(self) -> None:
+        self.progress = RunProgress(started=self.clock())
+
+    def ref(self) -> RunRef:
+        return RunRef(
+            run_id=self.run_id,
+            agent=self.agent.spec.name,
+            provider=self.agent.provider.name,
+            model=self.agent.model,
+        )
+
+    @property
+    def cancel_status(self) -> EndStatus | None:
+        """Set once the turn was cancelled or interrupted: how this run ends if cut short."""
+        return self.turn.cancel_status
+
+    def request_sent(self) -> None:
+        """Its provider request went out (or it ended without one)."""
+        self.dispatched.set()
+
+    def adopt(self, task: asyncio.Task[None]) -> None:
+        """Hold the streaming task; a turn already cancelled cancels it at once."""
+        self.task = task
+        if self.cancel_status is not None:
+            task.cancel()
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    async def emit_text(self, text: str) -> None:
+        """Number the next chunk into the turn and keep it as the run's text.
+
+        The chunk joins the stored text at the moment it is numbered (`on_numbered`): a
+        cancel that lands before that, say while the emit waits for the turn's lock,
+        leaves it out of both the stream and the stored text; one after leaves it in both.
+        """
+        if self.progress.first_token is None:
+            self.progress.first_token = self.clock()
+        delta = Delta(self.run_id, len(self.progress.parts), text)
+        keep = partial(self.progress.parts.append, text)
+        if self._early is not None:
+            self._early.append(delta)
+            keep()
+            return
+        await self.turn.emit(delta, on_numbered=keep)
+
+    async def open(self) -> None:
+        """Log `run_started`, then the text that came before the turn opened."""
+        await self.turn.emit(RunStarted(self.run_id))
+        early = self._early or []
+        sent = 0
+        while sent < len(early):  # more may arrive while these are emitted
+            await self.turn.emit(early[sent])
+            sent += 1
+        self._early = None

@@ -1,0 +1,212 @@
+"""The shapes clients see, defined once: a run, a turn, a conversation.
+
+`RunRecord` is the one run type: the `/chat/wait` run object, the body of `run_done` and
+`run_error` (without `output`), the history view and what a run's terminal row holds are
+all built from it. Stored rows become records here (`from_row`), and records become
+column values here (`row_values`), so `store/` keeps persistence only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatwait.statuses import RUN_STATUSES, RunStatus, TurnStatus
+from chatwait.store import Conversation, Run, Turn
+
+if TYPE_CHECKING:
+    from chatwait.turns.live import LiveTurn
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (SQLite hands back naive datetimes that were stored as UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """What a client asks for when it starts a turn."""
+
+    message: str
+    conversation_id: str | None = None
+    agents: list[str] | None = None
+    models: dict[str, str] | None = None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the request's canonical JSON: "the same body" for idempotency."""
+        canonical = json.dumps(
+            {
+                "message": self.message,
+                "conversation_id": self.conversation_id,
+                "agents": self.agents,
+                "models": self.models or {},
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class StartedTurn:
+    """The turn a start answered with."""
+
+    turn_id: str
+    live: LiveTurn | None = None
+    """The turn, when it is live in this process."""
+    attached: bool = False
+    """An earlier request with the same `Idempotency-Key` started it."""
+
+
+class Usage(BaseModel):
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class RunErrorInfo(BaseModel):
+    """Why a run ended without a full answer (never holds a secret)."""
+
+    code: str
+    message: str | None
+    retryable: bool = False
+
+
+class RunRef(BaseModel):
+    """Which agent, provider and model a run uses: `turn_started` lists these."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    agent: str
+    provider: str
+    model: str
+
+
+class RunRecord(RunRef):
+    """A run as clients see it, live or stored."""
+
+    status: RunStatus = Field(description=" | ".join(RUN_STATUSES))
+    output: str = ""
+    error: RunErrorInfo | None = None
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    attempts: int = 0
+
+    @classmethod
+    def from_row(cls, run: Run) -> RunRecord:
+        error = None
+        if run.error_code:
+            error = RunErrorInfo(
+                code=run.error_code, message=run.error_message, retryable=run.error_retryable
+            )
+        return cls(
+            run_id=run.id,
+            agent=run.agent,
+            provider=run.provider,
+            model=run.model,
+            status=run.status,
+            output=run.output,
+            error=error,
+            usage=Usage(input_tokens=run.input_tokens, output_tokens=run.output_tokens),
+            cost_usd=run.cost_usd,
+            latency_ms=run.latency_ms,
+            ttft_ms=run.ttft_ms,
+            attempts=run.attempts,
+        )
+
+    def row_values(self) -> dict[str, Any]:
+        """The columns of the run's terminal row."""
+        error = self.error
+        return {
+            "status": self.status,
+            "output": self.output,
+            "input_tokens": self.usage.input_tokens,
+            "output_tokens": self.usage.output_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_ms": self.latency_ms,
+            "ttft_ms": self.ttft_ms,
+            "attempts": self.attempts,
+            "error_code": error.code if error else None,
+            "error_message": error.message if error else None,
+            "error_retryable": error.retryable if error else False,
+        }
+
+    def ref(self) -> RunRef:
+        return RunRef(
+            run_id=self.run_id, agent=self.agent, provider=self.provider, model=self.model
+        )
+
+    def event_payload(self) -> dict[str, Any]:
+        """The body of its `run_done` / `run_error` event: the run without `output` (the
+        deltas carried it)."""
+        return self.model_dump(mode="json", exclude={"output"})
+
+
+class TurnRecord(BaseModel):
+    """A turn with every run: the answer of `POST /chat/wait` and `GET /chat/turns/{id}`."""
+
+    turn_id: str
+    conversation_id: str
+    status: TurnStatus
+    message: str
+    created_at: str | None
+    runs: list[RunRecord]
+
+    @classmethod
+    def from_row(cls, turn: Turn) -> TurnRecord:
+        return cls(
+            turn_id=turn.id,
+            conversation_id=turn.conversation_id,
+            status=turn.status,
+            message=turn.message,
+            created_at=iso(turn.created_at),
+            runs=[RunRecord.from_row(run) for run in turn.runs],
+        )
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    created_at: str | None
+    updated_at: str | None
+    metadata: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, conversation: Conversation) -> ConversationSummary:
+        return cls(
+            id=conversation.id,
+            title=conversation.title,
+            created_at=iso(conversation.created_at),
+            updated_at=iso(conversation.updated_at),
+            metadata=conversation.meta or {},
+        )
+
+
+class ConversationDetail(ConversationSummary):
+    turns: list[TurnRecord]
+
+    @classmethod
+    def from_row(cls, conversation: Conversation) -> ConversationDetail:
+        summary = ConversationSummary.from_row(conversation)
+        return cls(
+            **summary.model_dump(), turns=[TurnRecord.from_row(t) for t in conversation.turns]
+        )
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationSummary]
+    total: int
+    limit: int
+    offset: int

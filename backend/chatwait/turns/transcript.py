@@ -1,0 +1,56 @@
+"""A turn's events as the turn row stores them, and a turn's events from its rows.
+
+A finished turn stores its exact transcript once, so a resume after the event log forgot
+the turn replays the very events (and seq numbers) it would have had live.
+"""
+
+from __future__ import annotations
+
+from chatwait.event_log import LoggedEvent
+from chatwait.store import Turn
+from chatwait.turns.events import (
+    Delta,
+    RunStarted,
+    TurnDone,
+    TurnEvent,
+    TurnStarted,
+    encode,
+    terminal_event,
+)
+from chatwait.turns.records import RunRecord
+
+
+def format_transcript(events: list[LoggedEvent]) -> str:
+    """The events as lines `seq<TAB>type<TAB>json` (JSON escapes tabs and newlines)."""
+    return "\n".join(f"{e.seq}\t{e.type}\t{e.data}" for e in events)
+
+
+def parse_transcript(text: str) -> list[LoggedEvent]:
+    """The events `format_transcript` wrote."""
+    events = []
+    for line in text.split("\n"):
+        if line:
+            seq, kind, data = line.split("\t", 2)
+            events.append(LoggedEvent(int(seq), kind, data))
+    return events
+
+
+def replay_events(turn: Turn) -> list[LoggedEvent]:
+    """The turn's events from the database: its stored transcript, else rebuilt from rows.
+
+    A turn without a transcript (its process died) is rebuilt: each run's persisted text
+    as one delta, its terminal event, then `turn_done`.
+    """
+    if turn.transcript:
+        return parse_transcript(turn.transcript)
+    runs = [RunRecord.from_row(run) for run in turn.runs]
+    events: list[TurnEvent] = [TurnStarted(turn.id, turn.conversation_id, [r.ref() for r in runs])]
+    for run in runs:
+        events.append(RunStarted(run.run_id))
+        if run.output:
+            events.append(Delta(run.run_id, 0, run.output))
+        if run.status != "running":
+            events.append(terminal_event(run))
+    if turn.status != "running":
+        events.append(TurnDone(turn.id, turn.status))
+    return [LoggedEvent(i, e.type, encode(e.payload())) for i, e in enumerate(events, 1)]
