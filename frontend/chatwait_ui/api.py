@@ -8,7 +8,9 @@ too (`code="unreachable"`), so callers handle one exception type.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource, aconnect_sse
 
-__all__ = ["DEFAULT_API_URL", "ApiClient", "ApiError", "api_url_from_env"]
+__all__ = ["DEFAULT_API_URL", "ApiClient", "ApiError", "api_url_from_env", "new_idempotency_key"]
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 # SSE: the backend pings every ~15 s, so a minute of silence means the connection is dead.
@@ -25,9 +27,22 @@ _STREAM_TIMEOUT = httpx.Timeout(10.0, read=60.0)
 _WAIT_TIMEOUT = httpx.Timeout(10.0, read=None)
 
 
+def new_idempotency_key() -> str:
+    """A key naming one turn start: the same key sent again attaches to that turn."""
+    return f"ui-{uuid.uuid4()}"
+
+
 def api_url_from_env() -> str:
     """`CHATWAIT_API_URL`, so the UI can run against a remote backend."""
     return os.environ.get("CHATWAIT_API_URL", DEFAULT_API_URL).rstrip("/")
+
+
+def _object(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object a 2xx answer carries (the API answers objects only)."""
+    body = response.json()
+    if not isinstance(body, dict):
+        raise ApiError("bad_response", f"expected a JSON object from {response.url.path}")
+    return body
 
 
 class ApiError(Exception):
@@ -98,13 +113,28 @@ class ApiClient:
     # -- chat -----------------------------------------------------------------------
 
     async def models(self) -> dict[str, Any]:
-        return (await self.request("GET", "/models")).json()
+        return _object(await self.request("GET", "/models"))
 
-    async def wait(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return (await self.request("POST", "/chat/wait", json=body, timeout=_WAIT_TIMEOUT)).json()
+    async def wait(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None, attempts: int = 1
+    ) -> dict[str, Any]:
+        """`POST /chat/wait`. With a key, a lost connection is retried up to `attempts`
+        times: the backend attaches the retry to the turn the first one started."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        for attempt in range(1, attempts + 1):
+            try:
+                response = await self.request(
+                    "POST", "/chat/wait", json=body, headers=headers, timeout=_WAIT_TIMEOUT
+                )
+                return _object(response)
+            except ApiError as exc:
+                if exc.code != "unreachable" or not idempotency_key or attempt == attempts:
+                    raise
+                await asyncio.sleep(min(0.5 * 2 ** (attempt - 1), 4.0))
+        raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def turn(self, turn_id: str) -> dict[str, Any]:
-        return (await self.request("GET", f"/chat/turns/{turn_id}")).json()
+        return _object(await self.request("GET", f"/chat/turns/{turn_id}"))
 
     async def cancel(self, turn_id: str) -> bool:
         """Ask the backend to cancel a live turn; False when it had already ended (409)."""
@@ -118,13 +148,21 @@ class ApiClient:
 
     @asynccontextmanager
     async def open_stream(
-        self, *, body: Mapping[str, Any] | None = None, turn_id: str | None = None, after: int = 0
+        self,
+        *,
+        body: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        turn_id: str | None = None,
+        after: int = 0,
     ) -> AsyncIterator[EventSource]:
-        """Start a turn (`body`) or attach to one (`turn_id`, events after `after`)."""
+        """Start a turn (`body`, named by `idempotency_key`: sent again, it attaches to
+        that turn) or attach to one (`turn_id`); events after `after`."""
+        headers = {"Last-Event-ID": str(after)} if after else {}
         if body is not None:
-            method, path, kwargs = "POST", "/chat/streaming", {"json": body}
+            if idempotency_key:
+                headers["Idempotency-Key"] = idempotency_key
+            method, path, kwargs = "POST", "/chat/streaming", {"json": body, "headers": headers}
         else:
-            headers = {"Last-Event-ID": str(after)} if after else {}
             method, path, kwargs = "GET", f"/chat/streaming/{turn_id}", {"headers": headers}
         async with aconnect_sse(
             self.http, method, path, timeout=_STREAM_TIMEOUT, **kwargs
@@ -139,12 +177,12 @@ class ApiClient:
 
     async def conversations(self, *, limit: int = 20, offset: int = 0) -> dict[str, Any]:
         params = {"limit": limit, "offset": offset}
-        return (await self.request("GET", "/conversations", params=params)).json()
+        return _object(await self.request("GET", "/conversations", params=params))
 
     async def conversation(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation with its turns, or None when it does not exist."""
         try:
-            return (await self.request("GET", f"/conversations/{conversation_id}")).json()
+            return _object(await self.request("GET", f"/conversations/{conversation_id}"))
         except ApiError as exc:
             if exc.status in (404, 422):
                 return None
@@ -162,7 +200,7 @@ class ApiClient:
             body["title"] = title
         if metadata is not None:
             body["metadata"] = dict(metadata)
-        return (await self.request("PATCH", f"/conversations/{conversation_id}", json=body)).json()
+        return _object(await self.request("PATCH", f"/conversations/{conversation_id}", json=body))
 
     async def merge_metadata(
         self, conversation_id: str, updates: Mapping[str, Any]

@@ -8,6 +8,7 @@ moves data between the backend (`ApiClient`), the state (`TurnView`) and Chainli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,13 +17,12 @@ from typing import Any
 import chainlit as cl
 from chainlit.input_widget import InputWidget, Select, Switch
 
-from .api import ApiClient, ApiError
+from .api import ApiClient, ApiError, new_idempotency_key
 from .bindings import bindings
 from .choices import AGENT_PREFIX, METADATA_KEY, MODEL_PREFIX, AgentInfo, Choices, parse_models
 from .coalesce import Coalescer
 from .history import ELEMENT_NAME, ELEMENT_URL
-from .live_turns import discover_live_turn, find_live_turn
-from .stream import follow_turn
+from .stream import follow_turn, parse_event
 from .turn_view import TurnView
 
 __all__ = [
@@ -201,28 +201,33 @@ class ActiveTurn:
     renderer: PaneRenderer
     message: str
     task: asyncio.Task[Any] | None
+    body: dict[str, Any] | None = None
+    """The start request, sent with `key`: sent again it attaches to the same turn."""
+    key: str | None = None
 
 
 async def run_turn(api: ApiClient, text: str, choices: Choices) -> TurnView:
     """Show the panes, run the turn in the chosen mode, bind the conversation."""
     conversation_id = cl.user_session.get("conversation_id")
     body = choices.request(text, conversation_id)
+    key = new_idempotency_key()
     view = TurnView(choices.mode, planned=choices.planned())  # type: ignore[arg-type]
     renderer = PaneRenderer(view)
     await renderer.send()
-    cl.user_session.set("active", ActiveTurn(view, renderer, text, asyncio.current_task()))
+    active = ActiveTurn(view, renderer, text, asyncio.current_task(), body, key)
+    cl.user_session.set("active", active)
     if choices.mode == "wait":
-        await _run_wait(api, body, renderer)
+        await _run_wait(api, active)
     else:
-        await _run_streaming(api, body, renderer)
+        await _run_streaming(api, active)
     return view
 
 
-async def _run_streaming(api: ApiClient, body: dict[str, Any], renderer: PaneRenderer) -> None:
-    view = renderer.view
+async def _run_streaming(api: ApiClient, active: ActiveTurn) -> None:
+    view, renderer = active.view, active.renderer
     async with Coalescer(renderer.render) as coalescer:
         try:
-            async for event in follow_turn(api, view, body=body):
+            async for event in follow_turn(api, view, body=active.body, idempotency_key=active.key):
                 if event.type == "turn_started":
                     bind_conversation(view.conversation_id)
                 coalescer.mark()
@@ -234,25 +239,34 @@ async def _run_streaming(api: ApiClient, body: dict[str, Any], renderer: PaneRen
         await renderer.render()
 
 
-async def _run_wait(api: ApiClient, body: dict[str, Any], renderer: PaneRenderer) -> None:
-    view = renderer.view
-    lookup = asyncio.create_task(_learn_live_turn(api, view, body))
+async def _run_wait(api: ApiClient, active: ActiveTurn) -> None:
+    """Start the turn, learn its ids, then wait for every answer.
+
+    The turn is started as a stream named by the turn's `Idempotency-Key` and read up to
+    `turn_started` (the ids the stop button and the thread need); the wait that follows
+    carries the same key, so it attaches to that turn instead of starting another.
+    """
+    view, renderer = active.view, active.renderer
     try:
-        view.apply_turn(await api.wait(body))
+        await _learn_ids(api, active)
+        bind_conversation(view.conversation_id)
+        view.apply_turn(await api.wait(active.body or {}, idempotency_key=active.key, attempts=3))
         bind_conversation(view.conversation_id)
     except ApiError as exc:
         view.fail(exc.message)
-    finally:
-        lookup.cancel()
     await renderer.render()
 
 
-async def _learn_live_turn(api: ApiClient, view: TurnView, body: dict[str, Any]) -> None:
-    """While waiting, learn the turn (for stop) and name a new thread (`live_turns.py`)."""
-    found = await discover_live_turn(api, body["message"], body.get("conversation_id"))
-    if found and view.turn_id is None:
-        view.conversation_id, view.turn_id = found
-        bind_conversation(view.conversation_id)
+async def _learn_ids(api: ApiClient, active: ActiveTurn) -> None:
+    """Start (or attach to) the active turn and read its `turn_started`."""
+    stream = api.open_stream(body=active.body, idempotency_key=active.key)
+    async with stream as source, contextlib.aclosing(source.aiter_sse()) as frames:
+        async for sse in frames:
+            event = parse_event(sse)
+            if event is not None and event.type == "turn_started":
+                active.view.apply(event)
+                return
+    raise ApiError("stream_lost", "The turn's stream closed before the turn started.")
 
 
 async def stop_turn(api: ApiClient) -> None:
@@ -267,10 +281,11 @@ async def stop_turn(api: ApiClient) -> None:
     if active.task is not None and not active.task.done():
         await asyncio.wait([active.task], timeout=5)
     view = active.view
-    if view.turn_id is None:
-        conversation_id = cl.user_session.get("conversation_id")
-        found = await find_live_turn(api, active.message, conversation_id)
-        view.turn_id = found[1] if found else None
+    if view.turn_id is None and active.key is not None:
+        # Stopped before the turn's ids arrived: the same key attaches to the turn the
+        # start request began (or starts it, if it never arrived), so it can be cancelled.
+        with contextlib.suppress(ApiError):
+            await _learn_ids(api, active)
     turn_id = view.turn_id
     if turn_id is None:
         view.fail("Stopped before the backend started the turn.")

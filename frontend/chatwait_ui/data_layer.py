@@ -88,7 +88,8 @@ class ApiDataLayer(BaseDataLayer):
         """Newest first; the cursor is the backend offset of the next page."""
         if filters.userId not in (None, self.user_identifier):
             return PaginatedResponse(PageInfo(False, None, None), [])
-        offset = int(pagination.cursor) if (pagination.cursor or "").isdigit() else 0
+        cursor = pagination.cursor or ""
+        offset = int(cursor) if cursor.isdigit() else 0
         limit = max(1, pagination.first)
         if filters.search:
             items, total = await self._search(filters.search, offset=offset, limit=limit)
@@ -143,7 +144,8 @@ class ApiDataLayer(BaseDataLayer):
         try:
             if name is not None:
                 await self.api.update_conversation(thread_id, title=name)
-            shared = {k: metadata[k] for k in _CHAINLIT_METADATA_KEYS if k in (metadata or {})}
+            given = metadata or {}
+            shared = {k: given[k] for k in _CHAINLIT_METADATA_KEYS if k in given}
             if shared:
                 await self.api.merge_metadata(thread_id, shared)
         except ApiError as exc:
@@ -170,7 +172,8 @@ class ApiDataLayer(BaseDataLayer):
 
     async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
         thread = await self.get_thread(thread_id)
-        for element in (thread or {}).get("elements") or []:
+        elements = thread.get("elements") if thread is not None else None
+        for element in elements or []:
             if element.get("id") == element_id:
                 return element
         return None

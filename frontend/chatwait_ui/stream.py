@@ -52,24 +52,28 @@ async def follow_turn(
     view: TurnView,
     *,
     body: Mapping[str, Any] | None = None,
+    idempotency_key: str | None = None,
     max_reconnects: int = 8,
     backoff: Backoff = _sleep_backoff,
 ) -> AsyncIterator[TurnEvent]:
     """Yield each event that changed `view`, until `turn_done`.
 
-    With `body` the turn is started (`POST /chat/streaming`); without it the follower
-    attaches to `view.turn_id` after `view.last_seq` (used after a stop, or to resume).
-    Raises `ApiError` when the backend refuses the turn, or when the connection is lost
-    before the turn id is known, or after `max_reconnects` fruitless reconnects.
+    With `body` the turn is started (`POST /chat/streaming`, named by `idempotency_key`);
+    without it the follower attaches to `view.turn_id` after `view.last_seq` (used after
+    a stop, or to resume). A connection lost before the turn id is known is retried with
+    the same key, which attaches to the turn the lost request started (without a key it
+    raises). Raises `ApiError` when the backend refuses the turn, or after
+    `max_reconnects` fruitless reconnects.
     """
-    start_body = body
     failures = 0
     while True:
         progressed = False
+        starting = body is not None and view.turn_id is None
         try:
-            if start_body is not None:
-                stream = api.open_stream(body=start_body)
-                start_body = None
+            if starting:
+                stream = api.open_stream(
+                    body=body, idempotency_key=idempotency_key, after=view.last_seq
+                )
             else:
                 stream = api.open_stream(turn_id=view.turn_id, after=view.last_seq)
             # aclosing: leaving early (turn_done) closes the SSE reader here, in this task,
@@ -91,11 +95,11 @@ async def follow_turn(
             progressed = True
         except (httpx.TransportError, SSEError) as exc:
             logger.info("turn %s stream dropped after seq %s: %r", view.turn_id, view.last_seq, exc)
-            if view.turn_id is None:
+            if view.turn_id is None and not (starting and idempotency_key):
                 raise ApiError(
                     "unreachable", f"No stream from {api.base_url}: {exc}", retryable=True
                 ) from exc
-        if view.turn_id is None:
+        if view.turn_id is None and not (starting and idempotency_key):
             raise ApiError("stream_lost", "The stream closed before the turn started.")
         failures = 0 if progressed else failures + 1
         if failures > max_reconnects:

@@ -187,3 +187,75 @@ async def test_no_backend_no_stream() -> None:
         assert caught.value.code == "unreachable" and "127.0.0.1:9" in caught.value.message
     finally:
         await api.aclose()
+
+
+async def _turns_in(api: ApiClient, conversation_id: str | None) -> int:
+    assert conversation_id is not None
+    conversation = await api.conversation(conversation_id)
+    assert conversation is not None
+    return len(conversation["turns"])
+
+
+async def test_a_start_cut_before_turn_started_attaches_with_its_key(slow_app_url: str) -> None:
+    transport = DroppingTransport(cuts=[5])
+    api = ApiClient(slow_app_url, transport=transport)
+    view = TurnView("streaming", planned=[(a, "") for a in AGENTS])
+    try:
+        body = {"message": "cut me early", "agents": AGENTS}
+        async for _ in follow_turn(
+            api, view, body=body, idempotency_key="key-cut-early", backoff=no_backoff
+        ):
+            pass
+        await assert_matches_backend(api, view)
+        starts = [r for r in transport.requests if r.method == "POST"]
+        assert [r.headers["Idempotency-Key"] for r in starts] == ["key-cut-early"] * 2
+        assert await _turns_in(api, view.conversation_id) == 1, "the retry attached"
+    finally:
+        await api.aclose()
+
+
+async def test_without_a_key_a_start_cut_before_turn_started_is_an_error(
+    slow_app_url: str,
+) -> None:
+    api = ApiClient(slow_app_url, transport=DroppingTransport(cuts=[5]))
+    try:
+        with pytest.raises(ApiError) as caught:
+            await follow(api, {"message": "no key, no retry", "agents": AGENTS})
+        assert caught.value.code == "unreachable"
+    finally:
+        await api.aclose()
+
+
+class LosingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP, but the answer to the first `POST /chat/wait` is lost on its way back."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self.waits: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path == "/chat/wait":
+            self.waits.append(request)
+            if len(self.waits) == 1:
+                await response.aread()
+                raise httpx.ReadError("the answer was lost on the way back")
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_wait_whose_answer_was_lost_is_retried_onto_the_same_turn(
+    slow_app_url: str,
+) -> None:
+    transport = LosingTransport()
+    api = ApiClient(slow_app_url, transport=transport)
+    try:
+        body = {"message": "answer me twice", "agents": AGENTS}
+        answer = await api.wait(body, idempotency_key="key-lost-answer", attempts=3)
+        assert len(transport.waits) == 2
+        assert answer["status"] == "done" and all(r["output"] for r in answer["runs"])
+        assert await _turns_in(api, answer["conversation_id"]) == 1
+    finally:
+        await api.aclose()
