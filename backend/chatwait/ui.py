@@ -83,7 +83,9 @@ def _drop_path_filter() -> None:
     from chainlit.server import app as chainlit_app
 
     chainlit_app.user_middleware = [
-        m for m in chainlit_app.user_middleware if m.cls.__name__ != "ChainlitMiddleware"
+        m
+        for m in chainlit_app.user_middleware
+        if getattr(m.cls, "__name__", "") != "ChainlitMiddleware"
     ]
 
 

@@ -7,7 +7,7 @@ import uvicorn
 from chatwait.sim._app import create_sim_app
 from chatwait.sim._config import SimConfig
 
-_GRACEFUL_SHUTDOWN_SECONDS = 5.0
+_GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def run(host: str, port: int, config: SimConfig) -> None:
