@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from chatwait.store import Database
 from tests.support.app import running_app
 
 
@@ -21,3 +23,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def client(app_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=app_url, timeout=60) as http:
         yield http
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated SQLite database of the test's own, for tests below the HTTP layer."""
+    database = Database(f"sqlite+aiosqlite:///{(tmp_path / 'chatwait.db').as_posix()}")
+    await database.upgrade()
+    yield database
+    await database.dispose()

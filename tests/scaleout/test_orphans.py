@@ -7,10 +7,6 @@ in-memory log standing in for Redis (the same `TurnEventLog` contract).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from chatwait.cluster.orphans import end_owner_turns, running_owners
 from chatwait.event_log import LoggedEvent, MemoryEventLog
@@ -18,14 +14,6 @@ from chatwait.store import Database, repo
 from chatwait.turns import LiveTurn, RunRecord
 from chatwait.turns.events import Delta, RunDone, RunStarted, TurnStarted
 from chatwait.turns.transcript import replay_events
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{(tmp_path / 'orphans.db').as_posix()}")
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def _turn(db: Database, owner: str, agents: int = 2) -> tuple[str, str, list[str]]:

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from chatwait.store import Database, repo
 from chatwait.turns.idempotency import IdempotencyKeys, KeyedStart
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{(tmp_path / 'keys.db').as_posix()}")
-    await database.upgrade()
-    yield database
-    await database.dispose()
 
 
 async def _turn(db: Database) -> tuple[str, str]:

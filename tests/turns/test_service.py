@@ -26,14 +26,6 @@ AGENTS = ["alpha", "beta"]
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database(f"sqlite+aiosqlite:///{(tmp_path / 'turns.db').as_posix()}")
-    await database.upgrade()
-    yield database
-    await database.dispose()
-
-
-@pytest.fixture
 async def scripted(
     tmp_path: Path, db: Database
 ) -> AsyncIterator[tuple[TurnService, ScriptedProvider]]:
