@@ -31,9 +31,12 @@ def read(
     after: int | None = None,
     limit: int | None = None,
     on_event: Callable[[Event], None] | None = None,
+    idempotency_key: str | None = None,
 ) -> list[Event]:
     """Every event of one SSE response (up to `limit`, then disconnect)."""
     headers = {"Last-Event-ID": str(after)} if after is not None else {}
+    if idempotency_key is not None:
+        headers["Idempotency-Key"] = idempotency_key
     events: list[Event] = []
     with (
         httpx.Client(base_url=base_url, timeout=60) as client,
@@ -53,8 +56,21 @@ def read(
     return events
 
 
-def start(base_url: str, body: dict[str, Any], *, limit: int | None = None) -> list[Event]:
-    return read(base_url, "POST", "/chat/streaming", json_body=body, limit=limit)
+def start(
+    base_url: str,
+    body: dict[str, Any],
+    *,
+    limit: int | None = None,
+    idempotency_key: str | None = None,
+) -> list[Event]:
+    return read(
+        base_url,
+        "POST",
+        "/chat/streaming",
+        json_body=body,
+        limit=limit,
+        idempotency_key=idempotency_key,
+    )
 
 
 def resume(base_url: str, turn_id: str, after: int) -> list[Event]:

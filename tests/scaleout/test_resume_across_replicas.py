@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -161,3 +162,28 @@ def test_a_replica_started_later_leaves_running_turns_alone(
     late.stop()
     assert late.process.returncode in (0, -signal.SIGTERM), late.log_text()[-2000:]
     assert _leases(admin, pair) == before, "a clean shutdown gives the lease back"
+
+
+def test_an_idempotency_key_names_one_turn_on_every_replica(pair: Cluster) -> None:
+    """A start retried on another replica (behind a load balancer) attaches, live or done."""
+    key = f"scaleout-{uuid.uuid4()}"
+    head = streams.start(pair["a"].base_url, HANG_BODY, limit=3, idempotency_key=key)
+    turn_id = head[0].data["turn_id"]
+    again = streams.start(pair["b"].base_url, HANG_BODY, limit=3, idempotency_key=key)
+    assert again == head, "B streams A's live turn from the start"
+    assert httpx.post(f"{pair['b'].base_url}/chat/turns/{turn_id}/cancel").status_code == 202
+    waited = httpx.post(
+        f"{pair['b'].base_url}/chat/wait",
+        json=HANG_BODY,
+        headers={"Idempotency-Key": key},
+        timeout=60,
+    )
+    assert waited.status_code == 200
+    assert waited.json()["turn_id"] == turn_id and waited.json()["status"] == "cancelled"
+    other = httpx.post(
+        f"{pair['a'].base_url}/chat/wait",
+        json={**HANG_BODY, "message": "different"},
+        headers={"Idempotency-Key": key},
+    )
+    assert other.status_code == 422
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
