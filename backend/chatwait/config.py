@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     """Namespace of every Redis key and channel, so deployments can share one Redis."""
     event_log_ttl_seconds: float = Field(600.0, alias="EVENT_LOG_TTL_SECONDS", gt=0)
     event_log_max_turns: int = Field(2000, alias="EVENT_LOG_MAX_TURNS", ge=1)
+    event_log_flush_ms: float = Field(50.0, alias="EVENT_LOG_FLUSH_MS", gt=0, le=1000)
+    """With `REDIS_URL`: how often a replica sends its turns' new events to Redis (readers
+    on other replicas see them at most about this much later; run ends go at once)."""
     sse_ping_seconds: float = Field(15.0, alias="SSE_PING_SECONDS", gt=0)
     sse_send_timeout_seconds: float = Field(60.0, alias="SSE_SEND_TIMEOUT_SECONDS", ge=0)
     """A stream whose client has not taken a write for this long is closed (0: never)."""

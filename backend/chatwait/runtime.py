@@ -12,7 +12,13 @@ from agents import set_tracing_disabled
 
 from chatwait.cluster import Cluster
 from chatwait.config import Settings
-from chatwait.event_log import EventLogUnavailable, MemoryEventLog, TurnEventLog
+from chatwait.event_log import (
+    EventLogUnavailable,
+    MemoryEventLog,
+    RedisEventLog,
+    ReplicatedEventLog,
+    TurnEventLog,
+)
 from chatwait.providers import ProviderRegistry
 from chatwait.store import Database, repo, upgrade_database
 from chatwait.turns import TurnReader, TurnService
@@ -26,17 +32,19 @@ def replica_id() -> str:
 
 
 def build_event_log(settings: Settings) -> TurnEventLog:
-    if settings.redis_url:
-        from chatwait.event_log.redis import RedisEventLog
-
-        return RedisEventLog(
-            settings.redis_url,
-            ttl_seconds=settings.event_log_ttl_seconds,
-            key_prefix=settings.redis_key_prefix,
-        )
-    return MemoryEventLog(
+    """In-process; with `REDIS_URL`, in-process for this replica's turns and replicated to
+    Redis in batches every `EVENT_LOG_FLUSH_MS` for everyone's (`event_log/replicated.py`)."""
+    local = MemoryEventLog(
         ttl_seconds=settings.event_log_ttl_seconds, max_turns=settings.event_log_max_turns
     )
+    if not settings.redis_url:
+        return local
+    shared = RedisEventLog(
+        settings.redis_url,
+        ttl_seconds=settings.event_log_ttl_seconds,
+        key_prefix=settings.redis_key_prefix,
+    )
+    return ReplicatedEventLog(local, shared, flush_seconds=settings.event_log_flush_ms / 1000)
 
 
 @dataclass
@@ -76,9 +84,8 @@ class Runtime:
         reader = turns.reader
         cluster = None
         if settings.redis_url:  # replicas: a survivor interrupts a dead one's turns by lease
-            cluster = Cluster(
-                settings=settings, owner=owner, db=db, event_log=event_log, turns=turns
-            )
+            shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
+            cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
         return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
 

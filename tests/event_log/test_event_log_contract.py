@@ -17,11 +17,18 @@ from chatwait.event_log import (
     TurnEventLog,
 )
 from chatwait.event_log.redis import RedisEventLog
+from chatwait.event_log.replicated import ReplicatedEventLog
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("replicated", marks=pytest.mark.redis),
+    ]
+)
 async def log(request: pytest.FixtureRequest) -> AsyncIterator[TurnEventLog]:
     """One fresh log per test; more implementations join the params list."""
     if request.param == "memory":
@@ -32,6 +39,9 @@ async def log(request: pytest.FixtureRequest) -> AsyncIterator[TurnEventLog]:
         return
     prefix = f"chatwait-test-{uuid.uuid4().hex[:12]}"
     event_log = RedisEventLog(REDIS_URL, ttl_seconds=60, key_prefix=prefix)
+    if request.param == "replicated":
+        local = MemoryEventLog(ttl_seconds=60, max_turns=100)
+        event_log = ReplicatedEventLog(local, event_log, flush_seconds=0.02)
     try:
         await event_log.start()
     except EventLogUnavailable as exc:

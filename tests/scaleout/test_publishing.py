@@ -39,6 +39,10 @@ class FlakyLog(TurnEventLog):
         self._check()
         await self.inner.finish(turn_id)
 
+    async def mark_reset(self, turn_id: str, after: int) -> None:
+        self._check()
+        await self.inner.mark_reset(turn_id, after)
+
     async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
         self._check()
         return await self.inner.read(turn_id, after, wait=wait)

@@ -69,6 +69,11 @@ async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> No
             return
         transcript = list(read.events)
         records, closing = _closing(turn, transcript)
+        # The owner may have numbered (and its own readers seen) events it never
+        # replicated: seqs past what the log holds now must not be trusted by a resume.
+        reset_after = transcript[-1].seq if transcript else 0
+        if closing:
+            await event_log.mark_reset(turn_id, reset_after)
         for event in closing:
             logged = LoggedEvent(len(transcript) + 1, event.type, encode(event.payload()))
             await event_log.append(turn_id, logged)
@@ -82,6 +87,7 @@ async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> No
             turn_id=turn_id,
             status=status or "interrupted",
             transcript=format_transcript(transcript),
+            reset_after=reset_after if closing else None,
         )
     await event_log.finish(turn_id)
 

@@ -9,6 +9,7 @@ from chatwait.event_log.base import (
 )
 from chatwait.event_log.memory import MemoryEventLog
 from chatwait.event_log.redis import RedisEventLog, RedisLogUnreachable
+from chatwait.event_log.replicated import ReplicatedEventLog
 
 __all__ = [
     "EventLogUnavailable",
@@ -17,6 +18,7 @@ __all__ = [
     "MemoryEventLog",
     "RedisEventLog",
     "RedisLogUnreachable",
+    "ReplicatedEventLog",
     "SeqRefused",
     "TurnEventLog",
 ]

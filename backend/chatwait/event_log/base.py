@@ -51,6 +51,9 @@ class LogRead:
     """The highest seq the log holds for the turn."""
     finished: bool
     """The turn has ended: `events` run up to its `turn_done`, nothing more will come."""
+    reset_after: int | None = None
+    """Set when the turn's writer died with events it had numbered but not replicated:
+    a client that saw a seq past this saw events nobody else has (it must restart)."""
 
 
 class TurnEventLog(ABC):
@@ -72,6 +75,11 @@ class TurnEventLog(ABC):
     @abstractmethod
     async def finish(self, turn_id: str) -> None:
         """Mark the turn ended (its `turn_done` is appended); retention starts counting."""
+
+    @abstractmethod
+    async def mark_reset(self, turn_id: str, after: int) -> None:
+        """Record that seqs past `after` may have been seen as events the log does not hold
+        (their writer died before replicating them); reads report it as `reset_after`."""
 
     @abstractmethod
     async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:

@@ -17,6 +17,7 @@ class _TurnBuffer:
     events: list[LoggedEvent] = field(default_factory=list)
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     finished_at: float | None = None
+    reset_after: int | None = None
 
 
 class MemoryEventLog(TurnEventLog):
@@ -58,6 +59,11 @@ class MemoryEventLog(TurnEventLog):
             buffer.finished_at = self._clock()
             self._wake(buffer)
 
+    async def mark_reset(self, turn_id: str, after: int) -> None:
+        buffer = self._turns.get(turn_id)
+        if buffer is not None:
+            buffer.reset_after = after
+
     async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
         buffer = self._turns.get(turn_id)
         if buffer is None or self._expired(buffer):
@@ -74,6 +80,7 @@ class MemoryEventLog(TurnEventLog):
             events=events[max(after, 0) :],
             last_seq=len(events),
             finished=buffer.finished_at is not None,
+            reset_after=buffer.reset_after,
         )
 
     async def close(self) -> None:

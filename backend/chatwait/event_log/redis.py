@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -51,24 +52,40 @@ from chatwait.event_log.base import (
 )
 
 _APPEND = """
-local seq = tonumber(ARGV[1])
 local meta = redis.call('HMGET', KEYS[2], 'last_seq', 'finished')
 local last = meta[1] and tonumber(meta[1]) or 0
-if seq == last then return 0 end
-if seq ~= last + 1 then return last + 1 end
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], ARGV[1] .. '-0', 't', ARGV[2], 'd', ARGV[3])
-redis.call('HSET', KEYS[2], 'last_seq', seq)
-local live_ms = tonumber(ARGV[5])
-if not meta[2] and redis.call('PTTL', KEYS[2]) < live_ms / 2 then
+local appended = false
+for i = 3, #ARGV, 3 do
+  local seq = tonumber(ARGV[i])
+  if seq <= last then
+    local id = ARGV[i] .. '-0'
+    local found = redis.call('XRANGE', KEYS[1], id, id)
+    if #found == 0 or found[1][2][4] ~= ARGV[i + 2] then return last + 1 end
+  elseif seq ~= last + 1 or meta[2] then
+    return last + 1
+  else
+    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], ARGV[i] .. '-0',
+      't', ARGV[i + 1], 'd', ARGV[i + 2])
+    last = seq
+    appended = true
+  end
+end
+if not appended then return 0 end
+redis.call('HSET', KEYS[2], 'last_seq', last)
+local live_ms = tonumber(ARGV[2])
+if redis.call('PTTL', KEYS[2]) < live_ms / 2 then
   redis.call('PEXPIRE', KEYS[1], live_ms)
   redis.call('PEXPIRE', KEYS[2], live_ms)
 end
 return 0
 """
-"""Atomic append: seq check, XADD, last_seq, occasional TTL re-arm; one round trip.
+"""Atomic append of a batch: seq check, XADDs, last_seq, occasional TTL re-arm; one round
+trip. ARGV: max events, live TTL (ms), then (seq, type, data) per event, in seq order.
 
-Returns 0, or the seq that was expected when the caller skipped one. Re-appending the
-last seq is a no-op so that a retry after a lost reply cannot fail the turn.
+Returns 0, or the seq that was expected when the caller skipped one, wrote to a turn that
+has ended, or sent an event whose seq is already taken by a different one (a survivor
+ended the turn of a replica it took for dead). An event already there, the same, is
+skipped: a retry after a lost reply cannot fail the turn.
 """
 
 _FINISH = """
@@ -166,18 +183,29 @@ class RedisEventLog(TurnEventLog):
             await self._redis.aclose()
 
     async def append(self, turn_id: str, event: LoggedEvent) -> None:
+        await self.append_many(turn_id, [event])
+
+    async def append_many(self, turn_id: str, events: list[LoggedEvent]) -> None:
+        """Append consecutive events in one round trip (the replicated log's batches)."""
         self._check_open()
-        args: list[str | int] = [
-            event.seq,
-            event.type,
-            event.data,
-            self._max_events,
-            self._live_ttl_ms,
-        ]
+        if not events:
+            return
+        args: list[str | int] = [self._max_events, self._live_ttl_ms]
+        for event in events:
+            args += (event.seq, event.type, event.data)
         with self._unavailable("append"):
             expected = int(await self._append(keys=self.keys(turn_id), args=args))
         if expected:
-            raise SeqRefused(turn_id, event.seq, expected)
+            first = next((e.seq for e in events if e.seq >= expected), events[-1].seq)
+            raise SeqRefused(turn_id, first, expected)
+
+    async def mark_reset(self, turn_id: str, after: int) -> None:
+        """Say that seq numbers past `after` were never seen here as their writer numbered
+        them (its unreplicated tail died with it): a resume past `after` must restart."""
+        self._check_open()
+        _, meta = self.keys(turn_id)
+        with self._unavailable("mark"):
+            await self._redis.hset(meta, "reset_after", after)
 
     async def finish(self, turn_id: str) -> None:
         self._check_open()
@@ -190,12 +218,14 @@ class RedisEventLog(TurnEventLog):
         stream, meta = self.keys(turn_id)
         with self._unavailable("read"):
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hmget(meta, "last_seq", "finished")
+                pipe.hmget(meta, "last_seq", "finished", "reset_after")
                 pipe.xrange(stream, f"{after}-1", "+")
-                (last_seq, finished), entries = await pipe.execute()
+                (last_seq, finished, reset_after), entries = await pipe.execute()
         if last_seq is None:
             return None
         found = _parse(after, int(last_seq), finished == "1", entries)
+        if found is not None and reset_after is not None:
+            found = dataclasses.replace(found, reset_after=int(reset_after))
         if found is None or found.events or found.finished or wait <= 0:
             return found
         return await self._wait(stream, after, found.last_seq, wait)

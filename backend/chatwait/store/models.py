@@ -67,6 +67,9 @@ class Turn(Base):
     """The replica (process) running the turn, so a survivor can interrupt its runs."""
     transcript: Mapped[str | None] = mapped_column(Text, default=None)
     """The turn's events as JSON lines `[seq, type, data]`, written once at the end."""
+    reset_after: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Set when a survivor ended the turn of a dead replica: seq numbers past it may have
+    been seen by clients as events the transcript does not hold (their stream restarts)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from chatwait.statuses import TurnStatus
 from chatwait.store.models import Conversation, IdempotencyKey, Run, Turn, User, utcnow
 
 LOCAL_USER = "local"
@@ -168,12 +169,17 @@ async def finish_run(*, session: AsyncSession, run_id: str, values: Mapping[str,
 
 
 async def finish_turn(
-    *, session: AsyncSession, turn_id: str, status: str, transcript: str | None
+    *,
+    session: AsyncSession,
+    turn_id: str,
+    status: TurnStatus,
+    transcript: str | None,
+    reset_after: int | None = None,
 ) -> None:
     await session.execute(
         update(Turn)
         .where(Turn.id == turn_id)
-        .values(status=status, transcript=transcript, finished_at=utcnow())
+        .values(status=status, transcript=transcript, reset_after=reset_after, finished_at=utcnow())
     )
 
 

@@ -7,6 +7,8 @@ client went away) and nothing but the reader notices.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from chatwait.errors import Conflict, NotFound, ValidationFailed
@@ -14,6 +16,9 @@ from chatwait.event_log import LoggedEvent, LogRead, TurnEventLog
 from chatwait.store import Database, repo
 from chatwait.turns.records import TurnRecord
 from chatwait.turns.transcript import replay_events
+
+CATCH_UP_SECONDS = 1.0
+"""How long a resume ahead of this replica's copy of a live turn waits for it."""
 
 
 class TurnReader:
@@ -36,17 +41,35 @@ class TurnReader:
         """
         first = await self.event_log.read(turn_id, after, wait=0)
         if first is None:
-            events, rebuilt = await self._stored(turn_id)
-            if after and rebuilt:
-                raise Conflict(
-                    f"the live events of turn {turn_id} were lost with the process that ran "
-                    "it; read it again from the start (no Last-Event-ID) or GET the turn",
-                    code="stream_reset",
-                )
+            events, reset_after = await self._stored(turn_id)
+            if reset_after is not None and after > reset_after:
+                raise _stream_reset(turn_id)
             _check_after(after, events[-1].seq if events else 0)
             return _iterate(events[after:])
+        if first.reset_after is not None and after > first.reset_after:
+            raise _stream_reset(turn_id)
+        if after > first.last_seq and not first.finished:
+            first = await self._catch_up(turn_id, after, first)
         _check_after(after, first.last_seq)
         return self._follow(turn_id, after, first)
+
+    async def _catch_up(self, turn_id: str, after: int, read: LogRead) -> LogRead:
+        """A live turn whose log is behind the client's `Last-Event-ID`: wait a moment.
+
+        Another replica's events reach the shared log in batches, so a client that saw
+        seq N there and reconnects here at once can be a tick ahead of this copy; it is
+        past the end only if the log does not get there within `CATCH_UP_SECONDS`.
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CATCH_UP_SECONDS):
+                while read.last_seq < after and not read.finished:
+                    again = await self.event_log.read(turn_id, read.last_seq, wait=CATCH_UP_SECONDS)
+                    if again is None:
+                        break
+                    read = again
+        if read.last_seq < after:
+            return read
+        return await self.event_log.read(turn_id, after, wait=0) or read
 
     async def until_done(self, turn_id: str) -> None:
         """Until the turn has ended, wherever it runs (its `turn_done` is readable)."""
@@ -61,19 +84,21 @@ class TurnReader:
                 raise NotFound(f"turn {turn_id} does not exist")
             return TurnRecord.from_row(turn)
 
-    async def _stored(self, turn_id: str) -> tuple[list[LoggedEvent], bool]:
-        """The turn's events from the database, and whether they were rebuilt from rows.
+    async def _stored(self, turn_id: str) -> tuple[list[LoggedEvent], int | None]:
+        """The turn's events from the database, and past which seq a resume must restart.
 
         Rebuilt events (the process running the turn died before storing its transcript)
         are numbered afresh: a `Last-Event-ID` a client got from the dead process means
         nothing in that numbering, and answering it used to mix two numberings or send an
-        empty stream with no `turn_done`. Such a resume gets 409 `stream_reset` instead.
+        empty stream with no `turn_done`. Such a resume gets 409 `stream_reset` instead,
+        as does one past the point where a survivor found a dead replica's log ending.
         """
         async with self.db.session() as session:
             turn = await repo.get_turn(session=session, turn_id=turn_id)
             if turn is None:
                 raise NotFound(f"turn {turn_id} does not exist")
-            return replay_events(turn), not turn.transcript
+            reset_after = 0 if not turn.transcript else turn.reset_after
+            return replay_events(turn), reset_after
 
     async def _follow(
         self, turn_id: str, after: int, read: LogRead
@@ -89,12 +114,20 @@ class TurnReader:
                 return
             next_read = await self.event_log.read(turn_id, after, wait=self.wait_seconds)
             if next_read is None:
-                events, rebuilt = await self._stored(turn_id)
-                rest = [] if rebuilt and after else events[after:]
+                events, reset_after = await self._stored(turn_id)
+                rest = [] if reset_after is not None and after > reset_after else events[after:]
                 if rest:
                     yield rest
                 return
             read = next_read
+
+
+def _stream_reset(turn_id: str) -> Conflict:
+    return Conflict(
+        f"the live events of turn {turn_id} were lost with the process that ran it; read it "
+        "again from the start (no Last-Event-ID) or GET the turn",
+        code="stream_reset",
+    )
 
 
 def _check_after(after: int, last_seq: int) -> None:

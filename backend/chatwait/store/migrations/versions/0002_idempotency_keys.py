@@ -1,4 +1,4 @@
-"""idempotency keys: the turn each Idempotency-Key started
+"""idempotency keys (the turn each Idempotency-Key started), turns.reset_after
 
 Revision ID: 0002
 Revises: 0001
@@ -28,6 +28,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "key"),
     )
+    with op.batch_alter_table("turns") as batch_op:
+        batch_op.add_column(sa.Column("reset_after", sa.Integer(), nullable=True))
     op.create_index(
         "ix_idempotency_keys_user_created",
         "idempotency_keys",
@@ -37,5 +39,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("turns") as batch_op:
+        batch_op.drop_column("reset_after")
     op.drop_index("ix_idempotency_keys_user_created", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")

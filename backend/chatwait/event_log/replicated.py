@@ -1,0 +1,167 @@
+"""The turn event log of a replica: its own turns in memory, everyone's in Redis.
+
+With several replicas every turn's events must reach Redis, so that any replica can serve
+a resume. Appending each event to Redis as it is made cost one round trip (a Lua `EVAL`,
+~100 µs of client CPU) per token, and made every reader wait on Redis, even on the
+replica that writes the turn (docs/benchmarks.md). Here:
+
+- the writer appends to a `MemoryEventLog` (no I/O) and its own replica's readers read
+  from there, exactly as in the embedded setup;
+- a flusher task sends each turn's new events to Redis in batches, one `append_many` per
+  turn every `flush_seconds` (and at once when a run ends), so readers on other replicas
+  see every event, in order, exactly once, at most about one tick later;
+- `finish` flushes the turn, then marks it ended in Redis.
+
+A batch Redis refuses (it restarted empty and lost the turn) is sent again whole from
+seq 1, once; refused again, someone else ended the turn there (a survivor took this
+replica for dead) and the turn stops replicating. While Redis is unreachable the batches
+wait and local readers go on. A replica that dies takes its unflushed tail with it: the
+survivor that ends its turns marks where the replicated events stopped (`mark_reset`),
+and a client that had seen further restarts the stream (409 `stream_reset`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from chatwait.event_log.base import (
+    EventLogUnavailable,
+    LoggedEvent,
+    LogRead,
+    SeqRefused,
+    TurnEventLog,
+)
+from chatwait.event_log.memory import MemoryEventLog
+from chatwait.event_log.redis import RedisEventLog
+
+logger = logging.getLogger("chatwait.event_log")
+
+URGENT_TYPES = frozenset({"turn_started", "run_started", "run_done", "run_error", "turn_done"})
+"""Events flushed at once: where a run or the turn begins or ends, readers elsewhere
+should not wait a tick."""
+
+
+@dataclass(slots=True)
+class _Outbox:
+    """A turn's events not yet in Redis."""
+
+    pending: list[LoggedEvent] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    refilled: bool = False
+    abandoned: bool = False
+
+
+class ReplicatedEventLog(TurnEventLog):
+    """`TurnEventLog` served from memory for this replica's turns, replicated to Redis."""
+
+    def __init__(
+        self, local: MemoryEventLog, shared: RedisEventLog, *, flush_seconds: float = 0.05
+    ) -> None:
+        self.local = local
+        self.shared = shared
+        """Every replica's turns; the cluster ends dead replicas' turns there."""
+        self.flush_seconds = flush_seconds
+        self._outboxes: dict[str, _Outbox] = {}
+        self._wake = asyncio.Event()
+        self._flusher: asyncio.Task[None] | None = None
+        self._unreachable = False
+
+    async def start(self) -> None:
+        await self.shared.start()
+        await self.local.start()
+        self._flusher = asyncio.create_task(self._flush_forever(), name="event-log-flusher")
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        await self.flush_all()
+        await self.local.close()
+        await self.shared.close()
+
+    async def append(self, turn_id: str, event: LoggedEvent) -> None:
+        await self.local.append(turn_id, event)
+        self._outboxes.setdefault(turn_id, _Outbox()).pending.append(event)
+        if event.type in URGENT_TYPES:
+            self._wake.set()
+
+    async def finish(self, turn_id: str) -> None:
+        """Mark ended here at once; in Redis after the turn's last events are there.
+
+        Raises `EventLogUnavailable` while Redis is unreachable (the writer retries).
+        """
+        await self.local.finish(turn_id)
+        outbox = self._outboxes.get(turn_id)
+        if outbox is not None:
+            await self._flush(turn_id, outbox, strict=True)
+            if outbox.abandoned:
+                self._outboxes.pop(turn_id, None)
+                return
+        await self.shared.finish(turn_id)
+        self._outboxes.pop(turn_id, None)
+
+    async def mark_reset(self, turn_id: str, after: int) -> None:
+        await self.shared.mark_reset(turn_id, after)
+
+    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
+        """This replica's own turns from memory; any other turn from Redis."""
+        found = await self.local.read(turn_id, after, wait=wait)
+        if found is not None:
+            return found
+        return await self.shared.read(turn_id, after, wait=wait)
+
+    async def flush_all(self) -> None:
+        """Send every turn's pending events now (best effort: errors are logged)."""
+        for turn_id, outbox in list(self._outboxes.items()):
+            with contextlib.suppress(EventLogUnavailable):
+                await self._flush(turn_id, outbox, strict=False)
+
+    async def _flush_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.flush_seconds):
+                    await self._wake.wait()
+            self._wake.clear()
+            await self.flush_all()
+
+    async def _flush(self, turn_id: str, outbox: _Outbox, *, strict: bool) -> None:
+        """Send the turn's pending events in one batch; keep them if Redis is out of reach."""
+        async with outbox.lock:
+            if outbox.abandoned or not outbox.pending:
+                return
+            batch = list(outbox.pending)
+            try:
+                await self.shared.append_many(turn_id, batch)
+            except EventLogUnavailable as exc:
+                if not self._unreachable:
+                    logger.warning("event log: Redis unreachable, batches wait: %s", exc)
+                self._unreachable = True
+                if strict:
+                    raise
+                return
+            except SeqRefused as exc:
+                await self._refill(turn_id, outbox, exc)
+                return
+            if self._unreachable:
+                logger.warning("event log: Redis reachable again")
+                self._unreachable = False
+            del outbox.pending[: len(batch)]
+
+    async def _refill(self, turn_id: str, outbox: _Outbox, refused: SeqRefused) -> None:
+        """Redis lost the turn: send it whole from seq 1, once; else stop replicating it."""
+        everything = await self.local.read(turn_id, 0, wait=0)
+        if not outbox.refilled and refused.expected == 1 and everything is not None:
+            outbox.refilled = True
+            try:
+                await self.shared.append_many(turn_id, everything.events)
+                outbox.pending.clear()
+                return
+            except SeqRefused:
+                pass
+        logger.warning("turn %s: the shared event log refuses its events: %s", turn_id, refused)
+        outbox.abandoned = True
+        outbox.pending.clear()
