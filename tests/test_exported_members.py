@@ -13,6 +13,7 @@ PACKAGES = [
     "chatwait.store",
     "chatwait.event_log",
     "chatwait.turns",
+    "chatwait.tools",
 ]
 
 

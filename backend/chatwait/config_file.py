@@ -4,10 +4,12 @@
 if it exists, and no file means no configured agents. The file is written by whoever runs
 the server (it can start processes), never by a chat request. See `docs/agents.md`.
 
-Every problem is reported at once, each with the line and the field (`chatwait.toml:12:
-agents[1].temperature: ...`). `tomllib` gives lines for syntax errors only, so the line of
-a semantic error is found by scanning the text for the offending table and key
-(`_locate`). Unknown keys are errors: a typo must not silently do nothing.
+Problems are reported together, each with the line and the field (`chatwait.toml:12:
+agents[1].temperature: ...`): every shape error at once, then, once the shape is right,
+every bad reference (unknown server, tool or provider, duplicate name). `tomllib` gives
+lines for syntax errors only, so the line of a semantic error is found by scanning the
+text for the offending table and key (`_locate`). Unknown keys are errors: a typo must
+not silently do nothing.
 """
 
 from __future__ import annotations
@@ -264,16 +266,20 @@ _KEY = re.compile(
 def _locate(text: str, loc: Loc) -> int | None:
     """The 1-based line that best matches `loc`: its key, else its table's header.
 
-    A heuristic over the text (arrays of tables are counted, dotted keys split); a
-    line inside a multi-line string may be mistaken for a key, which only moves the
-    pointer a little.
+    A heuristic over the text (arrays of tables are counted, dotted keys split): the line
+    whose path is the longest prefix of `loc`, else the first line inside `loc` (an
+    unknown table). A line inside a multi-line string may pass for a key, which only
+    moves the pointer a little.
     """
     best_line, best_len = None, 0
+    inside: int | None = None
     for line_no, path in _key_paths(text):
-        length = _common_prefix(path, loc)
-        if length == len(path) and length > best_len:
-            best_line, best_len = line_no, length
-    return best_line
+        common = _common_prefix(path, loc)
+        if common == len(path) and common > best_len:
+            best_line, best_len = line_no, common
+        elif common == len(loc) and inside is None:
+            inside = line_no
+    return best_line if best_line is not None else inside
 
 
 def _key_paths(text: str) -> list[tuple[int, Loc]]:
