@@ -29,25 +29,26 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from agents import AgentBase, RunContextWrapper
-from agents.mcp import (
-    MCPServer,
-    MCPServerStdio,
-    MCPServerStreamableHttp,
-    create_static_tool_filter,
-)
+from agents.mcp import MCPServer
 from mcp.types import CallToolResult, GetPromptResult, ListPromptsResult
 from mcp.types import Tool as MCPTool
 
 from chatwait.config_file import McpServerConfig
+from chatwait.tools._mcp_transport import (
+    SdkServer,
+    describe,
+    new_sdk_server,
+    ping,
+    result_is_error,
+    result_text,
+)
 from chatwait.tools._output import ToolFailure, tool_error_output
 
 logger = logging.getLogger(__name__)
 
 ServerState = Literal["starting", "up", "down", "closed"]
-_REASON_CHARS = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ class McpServerHandle(MCPServer):
         self.config = config
         self.call_timeout_seconds = config.timeout_seconds or call_timeout_seconds
         self.timing = timing
-        self._live: MCPServerStdio | MCPServerStreamableHttp | None = None
+        self._live: SdkServer | None = None
         self._tools: list[MCPTool] = []
         self._state: ServerState = "starting"
         self._reason: str | None = None
@@ -165,8 +166,8 @@ class McpServerHandle(MCPServer):
             raise ToolFailure(
                 f"The tool {tool_name} on MCP server {self.name} failed: {self._describe(exc)}"
             ) from None
-        if getattr(result, "isError", None) or getattr(result, "is_error", False):
-            raise ToolFailure(_result_text(result) or f"The tool {tool_name} failed.")
+        if result_is_error(result):
+            raise ToolFailure(result_text(result) or f"The tool {tool_name} failed.")
         return result
 
     async def list_prompts(self) -> ListPromptsResult:
@@ -200,15 +201,16 @@ class McpServerHandle(MCPServer):
         self._changed.set()
         self._changed = asyncio.Event()
 
-    def _require_live(self) -> MCPServerStdio | MCPServerStreamableHttp:
+    def _require_live(self) -> SdkServer:
         live = self._live
-        if live is None:
-            why = f": {self._reason}" if self._reason else ""
+        if live is not None:
+            return live
+        if self._state == "down":
             raise ToolFailure(
-                f"The MCP server {self.name} is {self._state}{why}. Its tools are unavailable "
-                "until it is back; it is being restarted."
+                f"The MCP server {self.name} is down: {self._reason}. It is being restarted; "
+                "its tools are unavailable until then."
             )
-        return live
+        raise ToolFailure(f"The MCP server {self.name} is {self._state}.")
 
     # -- lifecycle (the supervisor task) -----------------------------------------------
 
@@ -248,6 +250,7 @@ class McpServerHandle(MCPServer):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._live = None
         self._set_state("closed")
 
     async def _supervise(self, delay: float) -> None:
@@ -264,7 +267,7 @@ class McpServerHandle(MCPServer):
             if not self._closing:
                 await self._pause(self.timing.backoff(failures))
 
-    async def _serve(self, server: MCPServerStdio | MCPServerStreamableHttp) -> _Ending:
+    async def _serve(self, server: SdkServer) -> _Ending:
         """Connect, then watch until the connection is lost.
 
         A Streamable HTTP transport whose server vanished cancels the cancel scope its
@@ -275,14 +278,16 @@ class McpServerHandle(MCPServer):
         connected = False
         try:
             reason = await self._connect(server)
-            connected = reason is None
-            return _Ending(reason if reason else await self._watch(server), connected)
+            if reason is not None:
+                return _Ending(reason, connected=False)
+            connected = True
+            return _Ending(await self._watch(server), connected=True)
         except asyncio.CancelledError:
             if self._closing:
                 raise
             return _Ending("lost the connection (the transport closed it)", connected)
 
-    async def _connect(self, server: MCPServerStdio | MCPServerStreamableHttp) -> str | None:
+    async def _connect(self, server: SdkServer) -> str | None:
         """None once connected with its tools listed, else why not."""
         try:
             async with asyncio.timeout(self.timing.connect_timeout_seconds):
@@ -297,7 +302,7 @@ class McpServerHandle(MCPServer):
         self._set_state("up")
         return None
 
-    async def _watch(self, server: MCPServerStdio | MCPServerStreamableHttp) -> str | None:
+    async def _watch(self, server: SdkServer) -> str | None:
         """Ping until the server stops answering (why) or the handle closes (None)."""
         while True:
             await self._pause(self.timing.ping_interval_seconds)
@@ -305,7 +310,7 @@ class McpServerHandle(MCPServer):
                 return None
             try:
                 async with asyncio.timeout(self.timing.ping_timeout_seconds):
-                    await _ping(server)
+                    await ping(server)
             except TimeoutError:
                 return (
                     f"stopped answering (no ping reply in {self.timing.ping_timeout_seconds:g} s)"
@@ -313,7 +318,7 @@ class McpServerHandle(MCPServer):
             except Exception as exc:
                 return f"lost the connection ({self._describe(exc)})"
 
-    async def _cleanup(self, server: MCPServerStdio | MCPServerStreamableHttp) -> None:
+    async def _cleanup(self, server: SdkServer) -> None:
         try:
             async with asyncio.timeout(self.timing.connect_timeout_seconds):
                 await server.cleanup()
@@ -327,56 +332,10 @@ class McpServerHandle(MCPServer):
                 await self._wake.wait()
         self._wake.clear()
 
-    def _new_server(self) -> MCPServerStdio | MCPServerStreamableHttp:
+    def _new_server(self) -> SdkServer:
         """A fresh SDK server per attempt: nothing of a dead connection is reused."""
-        config = self.config
         session_timeout = max(self.call_timeout_seconds, self.timing.connect_timeout_seconds)
-        common: dict[str, Any] = {
-            "cache_tools_list": True,
-            "name": config.name,
-            "client_session_timeout_seconds": session_timeout,
-            "tool_filter": create_static_tool_filter(
-                allowed_tool_names=list(config.tool_filter)
-                if config.tool_filter is not None
-                else None
-            ),
-        }
-        if config.url is not None:
-            return MCPServerStreamableHttp(
-                {"url": config.url, "timeout": session_timeout}, **common
-            )
-        assert config.command is not None
-        params = {"command": config.command, "args": list(config.args), "env": dict(config.env)}
-        return MCPServerStdio(params, **common)  # type: ignore[arg-type]
+        return new_sdk_server(self.config, session_timeout_seconds=session_timeout)
 
     def _describe(self, exc: BaseException) -> str:
-        """A short reason without the server's secrets (URL query, env values)."""
-        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-            exc = exc.exceptions[0]
-        text = str(exc).strip()
-        reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-        return _redact(reason, self.config)[:_REASON_CHARS]
-
-
-async def _ping(server: MCPServerStdio | MCPServerStreamableHttp) -> None:
-    session = server.session
-    if session is None:
-        raise ConnectionError("no session")
-    await session.send_ping()
-
-
-def _result_text(result: CallToolResult) -> str:
-    """The text parts of an MCP result, as the model would have read them."""
-    parts = [getattr(item, "text", None) for item in result.content]
-    return "\n".join(part for part in parts if isinstance(part, str))
-
-
-def _redact(text: str, config: McpServerConfig) -> str:
-    if config.url is not None:
-        url = urlsplit(config.url)
-        port = f":{url.port}" if url.port else ""
-        text = text.replace(config.url, f"{url.scheme}://{url.hostname}{port}{url.path}")
-    for value in config.env.values():
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
+        return describe(exc, self.config)
