@@ -1,7 +1,7 @@
 """The SDK's MCP servers as ChatWait builds them, and what their failures say.
 
 Both `mcp` majors the SDK accepts (`mcp>=1.19,<3`) are handled here: results carry
-`isError` in 1.x and `is_error` in 2.x.
+`isError` in 1.x and `is_error` in 2.x, the error class is `McpError` or `MCPError`.
 """
 
 from __future__ import annotations
@@ -9,12 +9,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+import mcp.shared.exceptions
 from agents.mcp import MCPServerStdio, MCPServerStreamableHttp, create_static_tool_filter
-from mcp.types import CallToolResult
+from mcp.types import CONNECTION_CLOSED, CallToolResult
 
 from chatwait.config_file import McpServerConfig
 
 SdkServer = MCPServerStdio | MCPServerStreamableHttp
+MCP_ERROR: type[Exception] = (
+    vars(mcp.shared.exceptions).get("MCPError") or vars(mcp.shared.exceptions)["McpError"]
+)
+"""A JSON-RPC error from the server: `McpError` in mcp 1.x, `MCPError` in 2.x."""
 _REASON_CHARS = 300
 
 
@@ -41,11 +46,19 @@ def new_sdk_server(config: McpServerConfig, *, session_timeout_seconds: float) -
 
 
 async def ping(server: SdkServer) -> None:
-    """An MCP `ping` round trip; raises when the connection is gone."""
+    """An MCP `ping` round trip; raises when the connection is gone.
+
+    Any JSON-RPC answer proves the server is there, an error too: servers of newer
+    protocol revisions answer `ping` with "Method not found" (seen with `mcp` 2.3).
+    """
     session = server.session
     if session is None:
         raise ConnectionError("no session")
-    await session.send_ping()
+    try:
+        await session.send_ping()
+    except MCP_ERROR as exc:
+        if getattr(getattr(exc, "error", None), "code", None) == CONNECTION_CLOSED:
+            raise
 
 
 def result_is_error(result: CallToolResult) -> bool:

@@ -16,8 +16,10 @@ from typing import Any
 
 try:  # mcp >= 2
     from mcp.server.mcpserver import MCPServer as Server  # type: ignore[import-not-found]
+    from mcp.server.mcpserver.exceptions import ToolError  # type: ignore[import-not-found]
 except ImportError:  # mcp 1.x
     from mcp.server.fastmcp import FastMCP as Server
+    from mcp.server.fastmcp.exceptions import ToolError
 
 ALL_TOOLS = ("add", "echo", "pid", "slow", "fail", "die")
 
@@ -44,8 +46,8 @@ def build(name: str, tools: set[str]) -> Any:
         return f"slept {seconds}"
 
     async def fail(reason: str = "on purpose") -> str:
-        """Always fails; MCP turns the exception into an `isError` result."""
-        raise ValueError(f"the tool failed {reason}")
+        """Always fails: an `isError` result with this text (2.x hides other exceptions')."""
+        raise ToolError(f"the tool failed {reason}")
 
     async def die() -> str:
         """End this server process in the middle of the call."""
