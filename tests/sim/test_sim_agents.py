@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from agents import (
     Agent,
+    MaxTurnsExceeded,
+    ModelBehaviorError,
     ModelSettings,
     OpenAIChatCompletionsModel,
     RawResponsesStreamEvent,
@@ -113,3 +116,37 @@ async def test_streamed_agent_run_sees_reasoning_before_the_answer(api: AsyncOpe
     assert str(run.final_output).startswith('You asked: "Why is the sea salty?"')
     usage = run.context_wrapper.usage
     assert usage.output_tokens_details.reasoning_tokens == FAST.answer_tokens // 2
+
+
+async def test_fault_tool_loop_runs_into_the_turn_limit(api: AsyncOpenAI) -> None:
+    """What `MAX_TOOL_ROUNDS` rests on: a model that never stops calling tools."""
+    calls: list[str] = []
+
+    @function_tool
+    async def ping() -> str:
+        """Answer pong."""
+        calls.append("ping")
+        return "pong"
+
+    agent = Agent(
+        name="loop", model=OpenAIChatCompletionsModel("fault-tool-loop", api), tools=[ping]
+    )
+    run = Runner.run_streamed(
+        agent, "Go.", max_turns=3, run_config=RunConfig(tracing_disabled=True)
+    )
+    with pytest.raises(MaxTurnsExceeded):
+        async for _ in run.stream_events():
+            pass
+    assert calls == ["ping"] * 3
+
+
+async def test_fault_unknown_tool_is_an_error_the_model_reads_when_asked(
+    api: AsyncOpenAI,
+) -> None:
+    agent = Agent(name="lost", model=OpenAIChatCompletionsModel("fault-unknown-tool", api))
+    config = RunConfig(tracing_disabled=True, tool_not_found_behavior="return_error_to_model")
+    result = await Runner.run(agent, "Do something.", run_config=config)
+    opening = str(result.final_output).split(". ")[0]
+    assert opening.startswith('The no_such_tool tool returned "') and "not found" in opening
+    with pytest.raises(ModelBehaviorError, match="no_such_tool"):
+        await Runner.run(agent, "Do something.", run_config=RunConfig(tracing_disabled=True))
