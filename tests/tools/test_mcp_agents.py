@@ -79,3 +79,17 @@ async def test_an_agent_with_a_server_that_never_started_still_answers(
         answer, tools = await run_agent(sim, 'add {"a": 2, "b": 2}', mcp_servers=handles)
     assert [(e.name, e.output) for e in tools.ended] == [("add", "4")]
     assert answer.startswith('The add tool returned "4".')
+
+
+async def test_a_server_that_dies_mid_call_comes_back_for_the_next_run(sim: AsyncOpenAI) -> None:
+    async with McpServers([stdio_config("mortal")], call_timeout_seconds=30, timing=QUICK) as mcp:
+        handles = mcp.handles(["mortal"])
+        answer, tools = await run_agent(sim, "Please die.", mcp_servers=handles)
+        [died] = tools.ended
+        assert died.name == "die" and died.is_error and "Connection closed" in died.output
+        assert answer.startswith('The die tool returned "The tool die on MCP server mortal')
+        async with asyncio.timeout(LIMIT):
+            await mcp["mortal"].wait_until(lambda s: s.up and s.connects == 2)
+        answer, tools = await run_agent(sim, 'add {"a": 5, "b": 5}', mcp_servers=handles)
+    assert [(e.output, e.is_error) for e in tools.ended] == [("10", False)]
+    assert answer.startswith('The add tool returned "10".')
