@@ -84,18 +84,20 @@ async def test_two_named_tools_are_parallel_calls_unless_parallel_calls_are_off(
     question = 'First echo {"text": "hi"}, then add {"a": 1, "b": 2}.'
     body = {"model": "offline-tools", "messages": conversation(question), "stream": True}
     calls = _calls(await _chunks(sim_url, {**body, "tools": TOOLS}))
-    # Offer order decides call order; call i takes the i-th JSON object of the message.
-    assert [calls[0]["name"], calls[1]["name"]] == ["add", "echo"]
+    # In the order the message names them, each with the JSON object after its name.
+    assert [calls[0]["name"], calls[1]["name"]] == ["echo", "add"]
     assert json.loads(calls[0]["arguments"]) == {"text": "hi"}
     assert json.loads(calls[1]["arguments"]) == {"a": 1, "b": 2}
     assert calls[0]["id"] != calls[1]["id"]
 
+    # One call only: the first offered tool the message names.
     single = _calls(await _chunks(sim_url, {**body, "tools": TOOLS, "parallel_tool_calls": False}))
     assert list(single) == [0] and single[0]["name"] == "add"
+    assert json.loads(single[0]["arguments"]) == {"a": 1, "b": 2}
 
 
 async def test_arguments_default_to_the_first_object_then_to_empty(api: AsyncOpenAI) -> None:
-    one_object = conversation('Use add and echo with {"a": 1}.')
+    one_object = conversation('With {"a": 1} use add, then echo.')
     whole = await api.chat.completions.create(
         model="offline-tools", messages=one_object, tools=TOOLS
     )

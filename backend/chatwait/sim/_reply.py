@@ -6,8 +6,9 @@ what it writes:
 - the last message is a tool result (role `tool`): answer quoting every result of that
   tool turn;
 - else, when tools are offered: call each offered tool whose name appears as a word in the
-  latest user message (offer order; only the first unless `parallel_tool_calls`). Call i
-  takes the i-th JSON object of the message as arguments, else the first, else `{}`;
+  latest user message (only the first offered one unless `parallel_tool_calls`), in the
+  order the message names them. A call's arguments are the first JSON object written
+  after its name, else the message's first JSON object, else `{}`;
 - otherwise answer as `offline-1`.
 
 `tool_choice` is honoured: `none` never calls, `required` calls the first offered tool when
@@ -107,27 +108,31 @@ def _tool_calls(spec: ModelSpec, chat: ChatRequest) -> list[ToolCall]:
     if spec.behaviour == "tool-loop" and not names:
         names = [chat.tools[0]]
     objects = _json_objects(text)
-    return [_call(name, _arguments(objects, i)) for i, name in enumerate(names)]
+    mentions = sorted((_mention(text, name), name) for name in names)
+    return [_call(name, _arguments(objects, at)) for at, name in mentions]
 
 
 def _named_tools(chat: ChatRequest, text: str) -> list[str]:
     """The tools to call: named in `text`, as `tool_choice` and `parallel_tool_calls` allow."""
     if chat.tool_choice not in ("auto", "required"):
         return [chat.tool_choice]
-    names = [name for name in chat.tools if _mentions(text, name)]
+    names = [name for name in chat.tools if _mention(text, name) >= 0]
     if not names and chat.tool_choice == "required":
         names = [chat.tools[0]]
     return names if chat.parallel_tool_calls else names[:1]
 
 
-def _mentions(text: str, name: str) -> bool:
-    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) is not None
+def _mention(text: str, name: str) -> int:
+    """Where `name` first appears as a word in `text` (-1: it does not)."""
+    found = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text)
+    return found.start() if found else -1
 
 
-def _arguments(objects: list[dict[str, Any]], i: int) -> dict[str, Any]:
-    if i < len(objects):
-        return objects[i]
-    return objects[0] if objects else {}
+def _arguments(objects: list[tuple[int, dict[str, Any]]], mention: int) -> dict[str, Any]:
+    after = [value for start, value in objects if start > mention]
+    if after:
+        return after[0]
+    return objects[0][1] if objects else {}
 
 
 def _call(name: str, arguments: Mapping[str, Any]) -> ToolCall:
@@ -140,10 +145,10 @@ def _latest_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return message_text(users[-1]) if users else ""
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    """The JSON objects written in `text`, in order (a bounded number of tries)."""
+def _json_objects(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """(position, value) of the JSON objects written in `text` (a bounded number of tries)."""
     decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
+    found: list[tuple[int, dict[str, Any]]] = []
     start = text.find("{")
     for _ in range(_MAX_JSON_CANDIDATES):
         if start < 0:
@@ -154,7 +159,7 @@ def _json_objects(text: str) -> list[dict[str, Any]]:
             start = text.find("{", start + 1)
             continue
         if isinstance(value, dict):
-            found.append(value)
+            found.append((start, value))
         start = text.find("{", end)
     return found
 
