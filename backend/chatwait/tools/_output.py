@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,10 @@ def tool_error_output(context: RunContextWrapper[Any], error: Exception) -> Erro
     """
     if isinstance(error, AgentsException):
         return ErrorOutput(str(error) or type(error).__name__)
-    logger.warning("tool failed with %s", type(error).__name__, exc_info=error)
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    # Type and place only: the message may hold a secret, and logs must not.
+    logger.warning("tool failed with %s%s", type(error).__name__, where)
     return ErrorOutput(f"The tool failed ({type(error).__name__}).")
 
 
