@@ -18,6 +18,7 @@ PACKAGES = [
     "chatwait.sim",
     "chatwait.store",
     "chatwait.turns",
+    "chatwait.tools",
 ]
 
 

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", alias="CHATWAIT_HOST")
     port: int = Field(8000, alias="CHATWAIT_PORT", ge=0, le=65535)
     data_dir: Path = Field(Path("data"), alias="CHATWAIT_DATA_DIR")
+    config_file: Path | None = Field(None, alias="CHATWAIT_CONFIG")
+    """The TOML file of MCP servers and configured agents; unset: ./chatwait.toml if present."""
     public_url: str | None = Field(None, alias="CHATWAIT_PUBLIC_URL")
     """Base URL this server is reached at; derived from host and port when unset."""
     ui_enabled: bool = Field(True, alias="CHATWAIT_UI")
@@ -111,6 +113,14 @@ class Settings(BaseSettings):
     history_max_tokens: int = Field(8_000, alias="HISTORY_MAX_TOKENS", ge=0)
     idempotency_key_hours: float = Field(24.0, alias="IDEMPOTENCY_KEY_HOURS", ge=24)
     """How long an `Idempotency-Key` names its turn (at least a day, the documented promise)."""
+
+    # Tools
+    max_tool_rounds: int = Field(8, alias="MAX_TOOL_ROUNDS", ge=1, le=100)
+    """Model calls that may ask for tools in one run; past it the run ends `max_tool_rounds`."""
+    tool_timeout_seconds: float = Field(30.0, alias="TOOL_TIMEOUT_SECONDS", gt=0)
+    """How long one tool call may take (an MCP server's `timeout_seconds` overrides it)."""
+    tool_output_max_bytes: int = Field(16_384, alias="TOOL_OUTPUT_MAX_BYTES", ge=1024)
+    """Tool output stored and sent to clients is cut to this many bytes, marked truncated."""
 
     @field_validator("database_url")
     @classmethod

@@ -146,10 +146,32 @@ async def test_bad_requests_get_openai_shaped_400s(sim_url: str) -> None:
         assert error["param"] == param and error["message"] and "code" in error
 
 
+async def test_bad_json_of_any_depth_is_a_400_never_a_500(sim_url: str) -> None:
+    """Issue 13: a 50,000-deep array used to raise RecursionError (500 with a traceback)."""
+    deep = 50_000
+    user = '{"role": "user", "content": %s}'
+    bodies = [
+        b"[" * deep + b"]" * deep,
+        b"[" * deep,
+        b'{"a":' * deep + b"1" + b"}" * deep,
+        ('{"messages": [%s]}' % (user % ("[" * 500 + "]" * 500))).encode(),
+        ('{"messages": [%s]}' % (user % ("[" * 129 + "]" * 129))).encode(),
+    ]
+    async with httpx.AsyncClient(timeout=10) as http:
+        for body in bodies:
+            response = await http.post(f"{sim_url}/chat/completions", content=body)
+            assert response.status_code == 400, body[:40]
+            error = response.json()["error"]
+            assert error["type"] == "invalid_request_error" and "nested" in error["message"]
+        fine = ('{"messages": [%s]}' % (user % ("[" * 120 + "]" * 120))).encode()
+        assert (await http.post(f"{sim_url}/chat/completions", content=fine)).status_code == 200
+
+
 async def test_models_lists_the_offline_and_fault_models(api: AsyncOpenAI) -> None:
     listed = [m.id async for m in api.models.list()]
     assert listed == list(OFFLINE_MODELS)
     assert {"offline-1", "offline-2", "fault-drop-after-3", "fault-flaky-2"} <= set(listed)
+    assert {"offline-tools", "offline-reasoner", "fault-tool-loop"} <= set(listed)
 
 
 async def test_works_when_mounted_under_a_prefix() -> None:

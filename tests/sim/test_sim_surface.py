@@ -27,6 +27,11 @@ def test_exports_are_exactly_the_public_surface() -> None:
     [
         ("offline-1", True),
         ("offline-2", True),
+        ("offline-tools", True),
+        ("offline-reasoner", True),
+        ("fault-tool-loop", True),
+        ("fault-unknown-tool", True),
+        ("offline-tool", False),
         ("fault-429", True),
         ("fault-500", True),
         ("fault-401", True),

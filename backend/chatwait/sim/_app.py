@@ -2,8 +2,9 @@
 
 Routes are relative (`/v1/...`) so the same app works standalone (base URL
 `http://host:port/v1`) and mounted by the backend at `/sim` (`.../sim/v1`). The model
-name picks the behaviour: `offline-1`/`offline-2` answer, `fault-*` models fail the way
-real providers do (see `_models.py`).
+name picks the behaviour: `offline-1`/`offline-2` answer, `offline-tools` calls tools,
+`offline-reasoner` reasons first, `fault-*` models fail the way real providers do (see
+`_models.py` and `_reply.py`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from chatwait.sim._config import SimConfig
-from chatwait.sim._models import DEFAULT_MODEL, OFFLINE_MODELS, ModelSpec, parse_model
+from chatwait.sim._models import OFFLINE_MODELS, ModelSpec, parse_model
+from chatwait.sim._reply import Reply, compose
 from chatwait.sim._request import BadRequest, ChatRequest, read_chat_request
 from chatwait.sim._shutdown import shutdown_probe
 from chatwait.sim._stream import Ending, Gauge, StreamPlan, TokenStream, TruncatedBody, hang
-from chatwait.sim._text import answer_tokens, fingerprint, prompt_tokens
+from chatwait.sim._text import fingerprint, prompt_tokens
 from chatwait.sim._wire import (
     MALFORMED_BODY,
     ChunkEncoder,
@@ -31,11 +33,11 @@ from chatwait.sim._wire import (
     error_body,
     models_body,
     new_completion_id,
+    tool_call_json,
 )
 
 _FLAKY_MAX_ENTRIES = 10_000
 _ENDINGS: dict[str, Ending] = {"malformed": "malformed", "drop": "drop"}
-_MALFORMED_TOKENS = 2
 
 
 class FlakyCounter:
@@ -125,57 +127,61 @@ class SimHandlers:
     async def _answer(self, spec: ModelSpec, chat: ChatRequest, arrived: float) -> Response:
         """A normal answer, or one that breaks (`malformed`, `drop`) on its way out."""
         config = self.config
-        tokens, finish = self._tokens(spec, chat)
+        reply = compose(spec, chat, config)
         start = arrived + config.ttft_ms / 1000
         if not chat.stream:
             await asyncio.sleep(max(0.0, start - asyncio.get_running_loop().time()))
-            return self._whole(spec, chat, tokens, finish)
-        streamed: Iterable[str] = tokens
+            return self._whole(spec, chat, reply)
+        encoder = ChunkEncoder(new_completion_id(), chat.model)
+        streamed: Iterable[str] = reply.tokens
         if spec.behaviour == "drop":
             # Lazy, so `fault-drop-after-<huge N>` costs no memory.
-            streamed = itertools.islice(itertools.cycle(tokens), spec.count)
+            streamed = itertools.islice(itertools.cycle(reply.tokens), spec.count)
+        usage = (prompt_tokens(chat.messages), reply.completion_tokens, len(reply.reasoning))
         plan = StreamPlan(
             tokens=streamed,
             start=start,
             interval=1 / config.tokens_per_second,
             ending=_ENDINGS.get(spec.behaviour, "finish"),
-            finish_reason=finish,
+            finish_reason=reply.finish_reason,
             stamp=config.stamp_tokens,
-            usage=(prompt_tokens(chat.messages), len(tokens)) if chat.include_usage else None,
+            usage=usage if chat.include_usage else None,
+            prelude=_prelude(encoder, reply),
         )
-        return TokenStream(ChunkEncoder(new_completion_id(), chat.model), plan, self.streaming)
+        return TokenStream(encoder, plan, self.streaming)
 
-    def _tokens(self, spec: ModelSpec, chat: ChatRequest) -> tuple[list[str], str]:
-        """The answer's tokens and finish reason; fault models answer as `offline-1`."""
-        voice = chat.model if spec.behaviour == "answer" else DEFAULT_MODEL
-        size = self.config.answer_tokens * (2 if voice == "offline-2" else 1)
-        tokens = answer_tokens(voice, chat.messages, size)
-        if spec.behaviour == "malformed":
-            return tokens[:_MALFORMED_TOKENS], "stop"
-        limit = chat.max_tokens
-        if spec.behaviour != "drop" and limit is not None and limit < len(tokens):
-            return tokens[:limit], "length"
-        return tokens, "stop"
-
-    def _whole(
-        self, spec: ModelSpec, chat: ChatRequest, tokens: list[str], finish: str
-    ) -> Response:
-        """The non-streamed body for `tokens` (TTFT applied once, no pacing)."""
+    def _whole(self, spec: ModelSpec, chat: ChatRequest, reply: Reply) -> Response:
+        """The non-streamed body for `reply` (TTFT applied once, no pacing)."""
         if spec.behaviour == "malformed":
             return Response(MALFORMED_BODY, media_type="application/json")
+        tokens = reply.tokens
         if self.config.stamp_tokens:
             stamp = ChunkEncoder.stamp_text()
             tokens = [stamp] * len(tokens)
+        calls = [tool_call_json(c.id, c.name, c.arguments) for c in reply.tool_calls]
         body = completion_body(
             model=chat.model,
-            text="".join(tokens),
-            finish_reason=finish,
+            text=None if calls else "".join(tokens),
+            finish_reason=reply.finish_reason,
             prompt_tokens=prompt_tokens(chat.messages),
-            completion_tokens=len(tokens),
+            completion_tokens=reply.completion_tokens,
+            reasoning="".join(reply.reasoning) if reply.reasoning else None,
+            tool_calls=calls,
+            reasoning_tokens=len(reply.reasoning),
         )
         if spec.behaviour == "drop":
             return TruncatedBody(body)
         return _json(200, body)
+
+
+def _prelude(encoder: ChunkEncoder, reply: Reply) -> list[bytes]:
+    """The frames before the answer's tokens: reasoning, then tool calls in pieces."""
+    frames = [encoder.reasoning(text, first=i == 0) for i, text in enumerate(reply.reasoning)]
+    for index, call in enumerate(reply.tool_calls):
+        first = not frames
+        frames.append(encoder.tool_call_start(index, call.id, call.name, first=first))
+        frames += [encoder.tool_call_arguments(index, piece) for piece in call.pieces()]
+    return frames
 
 
 def create_sim_app(config: SimConfig | None = None) -> Starlette:

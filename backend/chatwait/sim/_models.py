@@ -2,6 +2,9 @@
 
 Fault models are named for their behaviour so a test or a demo picks a failure by
 choosing a model; `fault-drop-after-N` and `fault-flaky-K` take any non-negative integer.
+`offline-tools` calls the tools a request offers (see `_reply.py`), `offline-reasoner`
+thinks aloud first; `fault-tool-loop` calls a tool on every turn (it never answers) and
+`fault-unknown-tool` calls a tool the request did not offer.
 """
 
 from __future__ import annotations
@@ -10,12 +13,28 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-Behaviour = Literal["answer", "429", "500", "401", "hang", "malformed", "drop", "flaky", "unknown"]
+Behaviour = Literal[
+    "answer",
+    "tools",
+    "reasoner",
+    "tool-loop",
+    "unknown-tool",
+    "429",
+    "500",
+    "401",
+    "hang",
+    "malformed",
+    "drop",
+    "flaky",
+    "unknown",
+]
 
 DEFAULT_MODEL = "offline-1"
 ANSWER_MODELS = ("offline-1", "offline-2")
 OFFLINE_MODELS: tuple[str, ...] = (
     *ANSWER_MODELS,
+    "offline-tools",
+    "offline-reasoner",
     "fault-429",
     "fault-500",
     "fault-401",
@@ -23,12 +42,18 @@ OFFLINE_MODELS: tuple[str, ...] = (
     "fault-malformed",
     "fault-drop-after-3",
     "fault-flaky-2",
+    "fault-tool-loop",
+    "fault-unknown-tool",
 )
 """The models `GET /v1/models` lists (one example of each parametrised fault)."""
 
 _FIXED: dict[str, Behaviour] = {
     "offline-1": "answer",
     "offline-2": "answer",
+    "offline-tools": "tools",
+    "offline-reasoner": "reasoner",
+    "fault-tool-loop": "tool-loop",
+    "fault-unknown-tool": "unknown-tool",
     "fault-429": "429",
     "fault-500": "500",
     "fault-401": "401",
@@ -60,5 +85,5 @@ def parse_model(name: str) -> ModelSpec:
 
 
 def is_offline_model(name: str) -> bool:
-    """True for `offline-1`, `offline-2` and every valid fault model name (any N or K)."""
+    """True for every model the offline provider serves (fault models with any N or K)."""
     return parse_model(name).behaviour != "unknown"

@@ -15,7 +15,7 @@ Deliberate differences from Starlette's `StreamingResponse`:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -42,8 +42,10 @@ class StreamPlan:
     ending: Ending = "finish"
     finish_reason: str = "stop"
     stamp: bool = False
-    usage: tuple[int, int] | None = None
-    """(prompt_tokens, completion_tokens) when the client asked for a usage chunk."""
+    usage: tuple[int, int, int] | None = None
+    """(prompt, completion, reasoning) tokens when the client asked for a usage chunk."""
+    prelude: Sequence[bytes] = ()
+    """Frames paced before the tokens: reasoning chunks, tool-call chunks."""
 
 
 class Gauge:
@@ -85,10 +87,12 @@ class TokenStream(Response):
     async def _pump(self, send: Send) -> None:
         loop = asyncio.get_running_loop()
         plan, encoder = self.plan, self.encoder
-        for i, text in enumerate(plan.tokens):
-            delay = plan.start + i * plan.interval - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        for i, frame in enumerate(plan.prelude):
+            await _until(loop, plan.start + i * plan.interval)
+            await send({"type": "http.response.body", "body": frame, "more_body": True})
+        skip = len(plan.prelude)
+        for i, text in enumerate(plan.tokens, skip):
+            await _until(loop, plan.start + i * plan.interval)
             first = i == 0
             chunk = encoder.stamp(first=first) if plan.stamp else encoder.token(text, first=first)
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
@@ -117,6 +121,12 @@ class TruncatedBody(Response):
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         half = self.body[: len(self.body) // 2]
         await send({"type": "http.response.body", "body": half, "more_body": True})
+
+
+async def _until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+    delay = deadline - loop.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
 
 
 async def until_disconnect(receive: Receive, work: Awaitable[None]) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 _TOKEN = re.compile(r"\S+\s*")
 _PROMPT_TOKEN = re.compile(r"\w+|[^\w\s]")
 _QUOTE_WORDS = 8
+_TOOL_QUOTE_WORDS = 24
 _PER_MESSAGE_TOKENS = 4
 
 _CONCISE = (
@@ -57,6 +58,20 @@ _CONCISE = (
         "works better than it sounds",
         "is usually enough",
     ),
+)
+_THINKING = (
+    (
+        "Hmm,",
+        "Let me see,",
+        "On one hand,",
+        "On the other hand,",
+        "Wait,",
+        "So,",
+        "Then again,",
+        "Checking again,",
+    ),
+    _CONCISE[1],
+    _CONCISE[2],
 )
 _ELABORATE = (
     (
@@ -132,21 +147,58 @@ def split_tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def answer_tokens(voice: str, messages: Sequence[Mapping[str, Any]], count: int) -> list[str]:
-    """Exactly `count` tokens of the answer `voice` gives to `messages`."""
+def answer_tokens(
+    voice: str, messages: Sequence[Mapping[str, Any]], count: int, *, opening: str | None = None
+) -> list[str]:
+    """Exactly `count` tokens of the answer `voice` gives to `messages`.
+
+    A given `opening` (a quoted tool result) is never cut: the answer is then at least as
+    long as it.
+    """
     rng = random.Random(int.from_bytes(fingerprint(voice, messages)[:8], "big"))
     elaborate = voice == "offline-2"
-    parts = [_opening(messages, elaborate=elaborate)]
+    parts = [opening or _opening(messages, elaborate=elaborate)]
     have = len(split_tokens(parts[0]))
+    count = max(count, have) if opening else count
     while have < count:
         parts.append(_sentence(rng, elaborate=elaborate))
         have += len(split_tokens(parts[-1]))
-    tokens = split_tokens(" ".join(parts))[:count]
+    return _closed(split_tokens(" ".join(parts))[:count])
+
+
+def reasoning_tokens(messages: Sequence[Mapping[str, Any]], count: int) -> list[str]:
+    """Exactly `count` tokens of thinking aloud about `messages` (`offline-reasoner`)."""
+    rng = random.Random(int.from_bytes(fingerprint("reasoning", messages)[:8], "big"))
+    users = [m for m in messages if m.get("role") == "user"]
+    parts = [f"Let me think about {_quote(message_text(users[-1]) if users else '')}."]
+    have = len(split_tokens(parts[0]))
+    while have < count:
+        lead, subject, predicate = (_pick(rng, bank) for bank in _THINKING)
+        parts.append(f"{lead} {subject} {predicate}.")
+        have += len(split_tokens(parts[-1]))
+    return _closed(split_tokens(" ".join(parts))[:count])
+
+
+def tool_results_opening(results: Sequence[tuple[str, str]]) -> str:
+    """`The add tool returned "3".` for each (tool name, output) of the last tool turn."""
+    return " ".join(f"The {name} tool returned {_quote(output)}." for name, output in results)
+
+
+def _closed(tokens: list[str]) -> list[str]:
+    """The last token ends a sentence."""
     last = tokens[-1].rstrip()
     if last[-1] not in '.!?"':
         last = last.rstrip(",;:") + "."
     tokens[-1] = last
     return tokens
+
+
+def _quote(text: str) -> str:
+    words = text.split()
+    if not words:
+        return "nothing"
+    more = "..." if len(words) > _TOOL_QUOTE_WORDS else ""
+    return f'"{" ".join(words[:_TOOL_QUOTE_WORDS])}{more}"'
 
 
 def _opening(messages: Sequence[Mapping[str, Any]], *, elaborate: bool) -> str:

@@ -25,21 +25,29 @@ def new_completion_id() -> str:
     return "chatcmpl-" + secrets.token_hex(12)
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
-    """OpenAI's usage object, with the detail fields some clients read unguarded."""
+def usage(prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0) -> dict[str, Any]:
+    """OpenAI's usage object, with the detail fields some clients read unguarded.
+
+    `completion_tokens` includes the reasoning tokens, as OpenAI and DeepSeek count them.
+    """
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
         "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens, "audio_tokens": 0},
     }
+
+
+def tool_call_json(call_id: str, name: str, arguments: str) -> dict[str, Any]:
+    """One entry of a message's `tool_calls` (whole; streams send it in pieces)."""
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 class ChunkEncoder:
     """Frames (`data: ...\\n\\n`) of one streamed `chat.completion.chunk` sequence."""
 
-    __slots__ = ("_content", "_head", "_role")
+    __slots__ = ("_content", "_head", "_reasoning", "_role", "_role_reasoning")
 
     def __init__(self, completion_id: str, model: str, created: int | None = None) -> None:
         created = int(time.time()) if created is None else created
@@ -50,12 +58,39 @@ class ChunkEncoder:
         ).encode()
         self._role = self._head + b'{"index":0,"delta":{"role":"assistant","content":'
         self._content = self._head + b'{"index":0,"delta":{"content":'
+        # DeepSeek's shape: reasoning chunks carry `content: null` beside the text.
+        self._role_reasoning = (
+            self._head + b'{"index":0,"delta":{"role":"assistant","content":null,'
+            b'"reasoning_content":'
+        )
+        self._reasoning = self._head + b'{"index":0,"delta":{"content":null,"reasoning_content":'
 
     def token(self, text: str, *, first: bool) -> bytes:
         """A content chunk; the first one also carries `role: assistant`."""
         return b"".join(
             (self._role if first else self._content, json.dumps(text).encode(), _OPEN_TAIL)
         )
+
+    def reasoning(self, text: str, *, first: bool) -> bytes:
+        """A `reasoning_content` chunk; the first one also carries `role: assistant`."""
+        head = self._role_reasoning if first else self._reasoning
+        return b"".join((head, json.dumps(text).encode(), _OPEN_TAIL))
+
+    def tool_call_start(self, index: int, call_id: str, name: str, *, first: bool) -> bytes:
+        """The chunk opening tool call `index`: id, type, name and empty arguments."""
+        call = {"index": index, **tool_call_json(call_id, name, "")}
+        delta: dict[str, Any] = {"tool_calls": [call]}
+        if first:
+            delta = {"role": "assistant", "content": None, **delta, "refusal": None}
+        return self._delta(delta)
+
+    def tool_call_arguments(self, index: int, piece: str) -> bytes:
+        """One fragment of tool call `index`'s arguments."""
+        return self._delta({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
+
+    def _delta(self, delta: dict[str, Any]) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+        return self._head + json.dumps(choice, separators=(",", ":")).encode() + b"]}\n\n"
 
     def stamp(self, *, first: bool) -> bytes:
         """A content chunk whose text is its send time: `@<microseconds since epoch> `."""
@@ -73,16 +108,30 @@ class ChunkEncoder:
             b'{"index":0,"delta":{},"logprobs":null,"finish_reason":"%s"}]}\n\n' % reason.encode()
         )
 
-    def usage(self, prompt_tokens: int, completion_tokens: int) -> bytes:
+    def usage(self, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0) -> bytes:
         """The `choices: []` chunk sent when `stream_options.include_usage` is set."""
-        body = json.dumps(usage(prompt_tokens, completion_tokens), separators=(",", ":"))
+        counts = usage(prompt_tokens, completion_tokens, reasoning_tokens)
+        body = json.dumps(counts, separators=(",", ":"))
         return self._head + b'],"usage":' + body.encode() + b"}\n\n"
 
 
 def completion_body(
-    *, model: str, text: str, finish_reason: str, prompt_tokens: int, completion_tokens: int
+    *,
+    model: str,
+    text: str | None,
+    finish_reason: str,
+    prompt_tokens: int,
+    completion_tokens: int,
+    reasoning: str | None = None,
+    tool_calls: list[dict[str, Any]] | None = None,
+    reasoning_tokens: int = 0,
 ) -> bytes:
-    """A whole non-streamed `chat.completion`."""
+    """A whole non-streamed `chat.completion` (DeepSeek's `reasoning_content` when given)."""
+    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    if tool_calls:
+        message["tool_calls"] = tool_calls
     body = {
         "id": new_completion_id(),
         "object": "chat.completion",
@@ -92,12 +141,12 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": text, "refusal": None},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": finish_reason,
             }
         ],
-        "usage": usage(prompt_tokens, completion_tokens),
+        "usage": usage(prompt_tokens, completion_tokens, reasoning_tokens),
     }
     return json.dumps(body, separators=(",", ":")).encode()
 
