@@ -140,3 +140,11 @@ async def delete_api_key(*, session: AsyncSession, user_id: str, key_id: str) ->
 
 async def mark_api_key_used(*, session: AsyncSession, key_id: str, at: datetime) -> None:
     await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
+
+
+async def revoke_user_sessions(*, session: AsyncSession, user_id: str, reason: str) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason)
+    )

@@ -54,7 +54,11 @@ class Users:
         role: Role | None = None,
         disabled: bool | None = None,
     ) -> UserInfo:
-        """Change role or disabled; takes effect on this replica's next request at once."""
+        """Change role or disabled; takes effect on this replica's next request at once.
+
+        Disabling also ends the user's sessions: enabled again, they log in anew. Their API
+        keys stay, refused while the account is disabled.
+        """
         if actor.user_id == user_id and (disabled or role == "user"):
             raise Conflict("an admin cannot disable or demote their own account")
         async with self._shared.db.session() as session:
@@ -65,6 +69,8 @@ class Users:
                 user.role = role
             if disabled is not None:
                 user.disabled = disabled
+            if disabled:
+                await q.revoke_user_sessions(session=session, user_id=user_id, reason="disabled")
             await session.flush()
             info = user_info(user)
         self._shared.forget_user(user_id)

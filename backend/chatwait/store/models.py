@@ -62,7 +62,7 @@ class AuthSession(Base):
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
-    """logout | refresh_reuse"""
+    """logout | refresh_reuse | disabled"""
 
 
 class RefreshToken(Base):

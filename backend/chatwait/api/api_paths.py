@@ -1,0 +1,76 @@
+"""Keep the API's paths answering like the API when the UI is mounted at `/`.
+
+The UI is a mount at `/` whose catch-all serves its page for any GET, so a path the API
+routes did not fully match fell through to it: `GET /chat/wait` and unknown paths under
+`/chat/` got 200 `text/html`, `PUT /chat/wait` a 405 `Allow: GET` with `{"detail": …}`.
+`ApiPathGuard` stands in front of the UI: a request under one of the API's path prefixes
+gets the JSON error the API gives without the UI, 405 with the methods the API serves
+for that path in `Allow`, or 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi import FastAPI
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from chatwait.api.errors import error_response
+
+SHARED_FIRST_SEGMENTS = frozenset({"auth"})
+"""Prefixes the UI serves paths under too (Chainlit's `/auth/config`, `/auth/header`…):
+only the API's own paths below them are the API's."""
+
+
+def api_prefixes(routes: Iterable[BaseRoute]) -> tuple[str, ...]:
+    """`/chat`, `/conversations`, … and `/auth/login`-style paths, from the API's routes."""
+    prefixes: set[str] = set()
+    for route in routes:
+        path = getattr(route, "path", "")
+        segments = [s for s in path.split("/") if s]
+        if not segments or segments[0].startswith("{"):
+            continue
+        depth = 2 if segments[0] in SHARED_FIRST_SEGMENTS else 1
+        prefixes.add("/" + "/".join(segments[:depth]))
+    return tuple(sorted(prefixes))
+
+
+def under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
+
+class ApiPathGuard:
+    """The UI app, except for paths under the API's prefixes."""
+
+    def __init__(self, ui: ASGIApp, api: FastAPI) -> None:
+        self.ui = ui
+        self.routes = [route for route in api.routes if isinstance(route, Route)]
+        self.prefixes = api_prefixes(self.routes)
+
+    def allowed_methods(self, scope: Scope) -> list[str]:
+        """The methods the API serves at this path (as the API's own 405 lists them)."""
+        methods: set[str] = set()
+        for route in self.routes:
+            if route.matches(scope)[0] != Match.NONE:
+                methods |= set(route.methods or ()) - {"HEAD"}
+        return sorted(methods)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not under(scope["path"], self.prefixes):
+            await self.ui(scope, receive, send)
+            return
+        allowed = self.allowed_methods({**scope, "root_path": ""})
+        if allowed:
+            headers = {"Allow": ", ".join(allowed)}
+            response = error_response(405, "method_not_allowed", "Method Not Allowed", headers)
+        else:
+            response = error_response(404, "not_found", "Not Found")
+        await response(scope, receive, send)
+
+
+def guard_ui_mount(app: FastAPI) -> None:
+    """Put `ApiPathGuard` in front of the app's last route, the UI's mount at `/`."""
+    mount = app.router.routes[-1]
+    if isinstance(mount, Mount) and mount.path == "":
+        mount.app = ApiPathGuard(mount.app, app)
