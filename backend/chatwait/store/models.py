@@ -36,12 +36,13 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email", "email", unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     identifier: Mapped[str] = mapped_column(String(200), unique=True)
     """`local` for the AUTH_MODE=none user; an account's normalised email otherwise."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    email: Mapped[str | None] = mapped_column(String(320), unique=True, default=None)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
     """Normalised (lower case); None for the local user, who never logs in."""
     password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     """Argon2id (PHC string); None: cannot log in with a password."""

@@ -3,6 +3,10 @@
 The existing `local` user (AUTH_MODE=none) keeps its row: its new columns take their
 server defaults (role `user`, not disabled, no email, no password).
 
+No batch (copy-and-rename) mode on `users`: on SQLite, with foreign keys on, dropping the
+old copy of `users` cascaded into every conversation. Plain ADD/DROP COLUMN (SQLite
+3.35+) and a unique index instead of a constraint leave the table in place.
+
 Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-28 10:00:00
@@ -20,16 +24,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email", sa.String(length=320), nullable=True))
-        batch_op.add_column(sa.Column("password_hash", sa.String(length=255), nullable=True))
-        batch_op.add_column(
-            sa.Column("role", sa.String(length=16), server_default="user", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("disabled", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
-        batch_op.create_unique_constraint("uq_users_email", ["email"])
+    op.add_column("users", sa.Column("email", sa.String(length=320), nullable=True))
+    op.add_column("users", sa.Column("password_hash", sa.String(length=255), nullable=True))
+    op.add_column(
+        "users", sa.Column("role", sa.String(length=16), server_default="user", nullable=False)
+    )
+    op.add_column(
+        "users", sa.Column("disabled", sa.Boolean(), server_default=sa.false(), nullable=False)
+    )
+    op.create_index("uq_users_email", "users", ["email"], unique=True)
 
     op.create_table(
         "auth_sessions",
@@ -81,9 +84,6 @@ def downgrade() -> None:
     op.drop_table("refresh_tokens")
     op.drop_index("ix_auth_sessions_user", table_name="auth_sessions")
     op.drop_table("auth_sessions")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_users_email", type_="unique")
-        batch_op.drop_column("disabled")
-        batch_op.drop_column("role")
-        batch_op.drop_column("password_hash")
-        batch_op.drop_column("email")
+    op.drop_index("uq_users_email", table_name="users")
+    for column in ("disabled", "role", "password_hash", "email"):
+        op.drop_column("users", column)
