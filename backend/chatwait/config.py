@@ -169,16 +169,20 @@ class Settings(BaseSettings):
 
     @property
     def resolved_allowed_hosts(self) -> list[str]:
-        """`ALLOWED_HOSTS`, else the names this server is reached by on its own."""
+        """`ALLOWED_HOSTS`, else the names this server is reached by on its own.
+
+        The host of `resolved_public_url` is always in: the server calls itself there (the
+        offline provider it mounts), and a 400 to itself would break every offline run.
+        """
+        own = urlsplit(self.resolved_public_url).hostname or "127.0.0.1"
+        hosts = [own]
         if self.allowed_hosts:
-            return [host.lower() for host in self.allowed_hosts]
-        hosts = ["localhost", "127.0.0.1", "[::1]"]
-        if self.host and self.host not in ("0.0.0.0", "::"):
-            hosts.append(f"[{self.host}]" if ":" in self.host else self.host)
-        public = urlsplit(self.public_url).hostname if self.public_url else None
-        if public:
-            hosts.append(f"[{public}]" if ":" in public else public)
-        return sorted({host.lower() for host in hosts})
+            hosts += self.allowed_hosts
+        else:
+            hosts += ["localhost", "127.0.0.1", "::1"]
+            if self.host and self.host not in ("0.0.0.0", "::"):
+                hosts.append(self.host)
+        return sorted({f"[{h}]" if ":" in h and not h.startswith("[") else h for h in hosts})
 
 
 def is_loopback(host: str) -> bool:

@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: log, check Host, add headers, limit the body, CORS, check Origin."""
+    """Outermost first: log, add headers, check Host, limit the body, CORS, check Origin."""
     trusted_origins = list(settings.cors_origins)
     if settings.public_url:
         trusted_origins.append(settings.public_url)
@@ -101,8 +101,8 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
             expose_headers=["X-Turn-Id", "X-Request-ID", "Retry-After"],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(TrustedHostMiddleware, allowed=settings.resolved_allowed_hosts)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestLogMiddleware)
 
 
