@@ -94,9 +94,10 @@ class Accounts:
 
     async def logout(self, principal: Principal) -> None:
         """End the principal's session; an API key has none (delete the key instead)."""
+        sessions = self._logins()
         if principal.session_id is None:
             raise Forbidden("only a session signs out; an API key is ended by deleting it")
-        await self._logins().logout(principal.session_id)
+        await sessions.logout(principal.session_id)
 
     # API keys
     async def create_api_key(

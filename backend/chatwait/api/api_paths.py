@@ -10,10 +10,12 @@ for that path in `Allow`, or 404.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import FastAPI
-from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.routing import Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatwait.api.errors import error_response
@@ -23,11 +25,10 @@ SHARED_FIRST_SEGMENTS = frozenset({"auth"})
 only the API's own paths below them are the API's."""
 
 
-def api_prefixes(routes: Iterable[BaseRoute]) -> tuple[str, ...]:
-    """`/chat`, `/conversations`, … and `/auth/login`-style paths, from the API's routes."""
+def api_prefixes(paths: Iterable[str]) -> tuple[str, ...]:
+    """`/chat`, `/conversations`, … and `/auth/login`-style paths, from the API's paths."""
     prefixes: set[str] = set()
-    for route in routes:
-        path = getattr(route, "path", "")
+    for path in paths:
         segments = [s for s in path.split("/") if s]
         if not segments or segments[0].startswith("{"):
             continue
@@ -41,26 +42,43 @@ def under(path: str, prefixes: tuple[str, ...]) -> bool:
 
 
 class ApiPathGuard:
-    """The UI app, except for paths under the API's prefixes."""
+    """The UI app, except for paths under the API's prefixes.
+
+    The API's paths and methods come from its OpenAPI document (read on the first
+    request, when every route is in): FastAPI keeps included routers nested, so the
+    app's route list does not show them.
+    """
 
     def __init__(self, ui: ASGIApp, api: FastAPI) -> None:
         self.ui = ui
-        self.routes = [route for route in api.routes if isinstance(route, Route)]
-        self.prefixes = api_prefixes(self.routes)
+        self.api = api
+        self._paths: list[tuple[re.Pattern[str], list[str]]] | None = None
+        self._prefixes: tuple[str, ...] = ()
 
-    def allowed_methods(self, scope: Scope) -> list[str]:
+    def _load(self) -> list[tuple[re.Pattern[str], list[str]]]:
+        if self._paths is None:
+            spec: dict[str, dict[str, Any]] = self.api.openapi().get("paths", {})
+            self._prefixes = api_prefixes(spec)
+            self._paths = [
+                (compile_path(template)[0], sorted(method.upper() for method in operations))
+                for template, operations in spec.items()
+            ]
+        return self._paths
+
+    def allowed_methods(self, path: str) -> list[str]:
         """The methods the API serves at this path (as the API's own 405 lists them)."""
         methods: set[str] = set()
-        for route in self.routes:
-            if route.matches(scope)[0] != Match.NONE:
-                methods |= set(route.methods or ()) - {"HEAD"}
+        for pattern, allowed in self._load():
+            if pattern.match(path):
+                methods |= set(allowed)
         return sorted(methods)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not under(scope["path"], self.prefixes):
+        self._load()
+        if scope["type"] != "http" or not under(scope["path"], self._prefixes):
             await self.ui(scope, receive, send)
             return
-        allowed = self.allowed_methods({**scope, "root_path": ""})
+        allowed = self.allowed_methods(scope["path"])
         if allowed:
             headers = {"Allow": ", ".join(allowed)}
             response = error_response(405, "method_not_allowed", "Method Not Allowed", headers)

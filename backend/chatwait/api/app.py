@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -76,7 +77,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.mount("/sim", create_sim_app(SimConfig.from_settings(settings)))
     if settings.ui_enabled:
         _mount_ui(app, settings)
+    if settings.auth_mode == "none":
+        _document_without_auth(app)
     return app
+
+
+def _document_without_auth(app: FastAPI) -> None:
+    """AUTH_MODE=none reads no credentials: its OpenAPI document asks for none either."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for operations in spec.get("paths", {}).values():
+                for operation in operations.values():
+                    operation.pop("security", None)
+                    operation.get("responses", {}).pop("401", None)
+            spec.get("components", {}).pop("securitySchemes", None)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:

@@ -16,7 +16,7 @@ router = APIRouter(
     dependencies=[Depends(admin_user)],
     responses={403: {"model": ErrorBody}},
 )
-_ERRORS = {code: {"model": ErrorBody} for code in (404, 409, 422)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 404, 409, 422)}
 
 
 @router.get("/users", response_model=UserList, responses=_ERRORS)

@@ -15,7 +15,7 @@ from chatwait.api.schemas import ErrorBody
 router = APIRouter(prefix="/auth", tags=["auth"])
 session_router = APIRouter(prefix="/auth", tags=["auth"])
 
-_ERRORS = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422, 429)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 422, 429)}
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -52,7 +52,9 @@ async def refresh(body: RefreshRequest, response: Response, accounts: AccountsDe
 
 
 @session_router.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses={403: {"model": ErrorBody}}
+    "/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={code: {"model": ErrorBody} for code in (400, 403, 404)},
 )
 async def logout(user: CurrentUser, accounts: AccountsDep) -> Response:
     """End this access token's session: its tokens stop working at once."""
