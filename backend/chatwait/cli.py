@@ -1,4 +1,4 @@
-"""`chatwait`: serve (default), run the offline provider alone, migrate, export OpenAPI."""
+"""`chatwait`: serve (default), the offline provider alone, migrate, users, export OpenAPI."""
 
 from __future__ import annotations
 
@@ -7,16 +7,48 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Literal
 
 from pydantic import ValidationError
 
-from chatwait.config import Settings, get_settings
+from chatwait.config import Settings, UnsafeSettings, get_settings, refuse_unsafe
 
 
 def _serve(settings: Settings) -> None:
+    try:
+        refuse_unsafe(settings)
+    except UnsafeSettings as exc:
+        sys.exit(f"chatwait: refusing to start: {exc}")
     from chatwait.api.server import serve
 
     serve(settings)
+
+
+def _users(args: argparse.Namespace, settings: Settings) -> None:
+    """`users create`: an account before the server ever ran (migrates the database first)."""
+    from chatwait.accounts import AccountError, Accounts
+    from chatwait.store import Database, upgrade_database
+
+    if not args.password_stdin:
+        sys.exit("chatwait: users create needs --password-stdin (a password is never an argument)")
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def create() -> str:
+        db = Database(settings.resolved_database_url)
+        accounts = Accounts(settings, db)
+        try:
+            await upgrade_database(db)
+            role: Literal["user", "admin"] = "admin" if args.admin else "user"
+            user = await accounts.users.create(email=args.email, password=password, role=role)
+            return f"created {user.role} {user.email} ({user.id})"
+        finally:
+            await accounts.close()
+            await db.dispose()
+
+    try:
+        print(asyncio.run(create()))
+    except AccountError as exc:
+        sys.exit(f"chatwait: {exc.message}")
 
 
 def _sim(args: argparse.Namespace, settings: Settings) -> None:
@@ -85,6 +117,14 @@ def parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade"])
     db.add_argument("revision", nargs="?", help="target revision (default head / base)")
+    users = commands.add_parser("users", help="manage accounts (AUTH_MODE=local)")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser("create", help="create an account")
+    create.add_argument("email")
+    create.add_argument("--admin", action="store_true", help="with role admin")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--out", default="specs/openapi.json", help="file, or - for stdout")
     return root
@@ -112,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings.model_copy(update=updates)
     if args.command == "db":
         _db(args, settings)
+    elif args.command == "users":
+        _users(args, settings)
     elif args.command == "openapi":
         _openapi(args, settings)
     else:

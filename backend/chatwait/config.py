@@ -7,11 +7,23 @@ same process, so `uv run chatwait` works with no configuration at all.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SAMPLE_SECRET_KEY = "change-me-to-48-random-characters-see-docs-security"
+"""The placeholder `.env.example` ships: never accepted as a real key."""
+
+MIN_SECRET_KEY_BYTES = 32
+
+
+class UnsafeSettings(Exception):
+    """A setting that would leave the server open: refuse to start, naming it."""
 
 
 class CompatibleProviderSettings(BaseModel):
@@ -47,6 +59,29 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list, alias="CORS_ORIGINS")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     shutdown_grace_seconds: float = Field(10.0, alias="SHUTDOWN_GRACE_SECONDS", ge=0)
+    allowed_hosts: list[str] = Field(default_factory=list, alias="ALLOWED_HOSTS")
+    """Host headers served; empty: the bound host, localhost, 127.0.0.1, [::1], the public URL."""
+    forwarded_allow_ips: str = Field("127.0.0.1", alias="FORWARDED_ALLOW_IPS")
+    """Proxies whose X-Forwarded-For/-Proto are believed (uvicorn's setting; "*" = any)."""
+    request_head_timeout_seconds: float = Field(5.0, alias="REQUEST_HEAD_TIMEOUT_SECONDS", gt=0)
+    """A connection that has not sent a whole request head within this is dropped."""
+    request_body_timeout_seconds: float = Field(15.0, alias="REQUEST_BODY_TIMEOUT_SECONDS", gt=0)
+    """A request whose body has not fully arrived this long after its head is dropped (408)."""
+
+    # Accounts
+    auth_mode: Literal["none", "local"] = Field("none", alias="AUTH_MODE")
+    """none: one local user, loopback only. local: accounts, bearer tokens on every route."""
+    secret_key: SecretStr = Field(SecretStr(SAMPLE_SECRET_KEY), alias="CHATWAIT_SECRET_KEY")
+    """Signs access tokens and keys API-key hashes; required (>= 32 bytes) with AUTH_MODE=local."""
+    registration: Literal["closed", "open"] = Field("closed", alias="REGISTRATION")
+    access_token_minutes: float = Field(10.0, alias="ACCESS_TOKEN_MINUTES", gt=0, le=1440)
+    refresh_token_days: float = Field(14.0, alias="REFRESH_TOKEN_DAYS", gt=0, le=365)
+    auth_cache_seconds: float = Field(5.0, alias="AUTH_CACHE_SECONDS", ge=0, le=60)
+    """How long a replica trusts what it read about a session or key (0: read every time).
+    Logout, revocation and disabling act at once on the replica that served them."""
+    login_max_attempts: int = Field(10, alias="LOGIN_MAX_ATTEMPTS", ge=1)
+    login_window_seconds: int = Field(300, alias="LOGIN_WINDOW_SECONDS", ge=1)
+    """At most LOGIN_MAX_ATTEMPTS logins per client IP and per email in this window."""
 
     # Storage
     database_url: str | None = Field(None, alias="DATABASE_URL")
@@ -149,6 +184,60 @@ class Settings(BaseSettings):
             return self.public_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def resolved_allowed_hosts(self) -> list[str]:
+        """`ALLOWED_HOSTS`, else the names this server is reached by on its own.
+
+        The host of `resolved_public_url` is always in: the server calls itself there (the
+        offline provider it mounts), and a 400 to itself would break every offline run.
+        """
+        own = urlsplit(self.resolved_public_url).hostname or "127.0.0.1"
+        hosts = [own]
+        if self.allowed_hosts:
+            hosts += self.allowed_hosts
+        else:
+            hosts += ["localhost", "127.0.0.1", "::1"]
+            if self.host and self.host not in ("0.0.0.0", "::"):
+                hosts.append(self.host)
+        return sorted({f"[{h}]" if ":" in h and not h.startswith("[") else h for h in hosts})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding `host` keeps the server reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_unsafe(settings: Settings) -> None:
+    """Raise `UnsafeSettings` for a setup that would serve strangers without a login.
+
+    The message names the setting and never shows a value (it may be a key).
+    """
+    if settings.auth_mode == "none":
+        if not is_loopback(settings.host):
+            raise UnsafeSettings(
+                f"AUTH_MODE=none serves everything without a login, so it only binds a "
+                f"loopback address, not {settings.host!r}: set AUTH_MODE=local (with "
+                f"CHATWAIT_SECRET_KEY) or bind 127.0.0.1"
+            )
+        return
+    secret = settings.secret_key.get_secret_value()
+    if secret == SAMPLE_SECRET_KEY or not secret.strip():
+        raise UnsafeSettings(
+            "CHATWAIT_SECRET_KEY is not set (or is the sample of .env.example); AUTH_MODE=local "
+            "needs a random key of at least 32 bytes, e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    if len(secret.encode()) < MIN_SECRET_KEY_BYTES:
+        raise UnsafeSettings(
+            f"CHATWAIT_SECRET_KEY is too short: AUTH_MODE=local needs at least "
+            f"{MIN_SECRET_KEY_BYTES} bytes"
+        )
 
 
 @lru_cache

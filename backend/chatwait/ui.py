@@ -13,6 +13,9 @@ Caveats of mounting Chainlit (handled here):
   are chained onto this app's lifespan instead.
 - Header auth needs `CHAINLIT_AUTH_SECRET`; one is generated once and kept in the data
   directory so browser sessions survive restarts.
+- Chainlit's CORS takes `allow_origins` from `.chainlit/config.toml` (with credentials),
+  and its catch-all page answers any GET: its CORS is set to `CORS_ORIGINS` here, and
+  paths under the API's prefixes never reach it (`api.api_paths.ApiPathGuard`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from chatwait.api.api_paths import guard_ui_mount
 from chatwait.config import Settings
 
 __all__ = ["frontend_dir", "mount_ui"]
@@ -59,6 +63,8 @@ def mount_ui(app: FastAPI, settings: Settings) -> None:
 
     mount_chainlit(app, target=str(root / "app.py"), path="/")
     _drop_path_filter()
+    _cors_from_settings(settings.cors_origins)
+    guard_ui_mount(app)
     _on_shutdown(app, _close_chainlit)
     logger.info("UI mounted at / (API at %s)", os.environ["CHATWAIT_API_URL"])
 
@@ -86,6 +92,34 @@ def _drop_path_filter() -> None:
         m
         for m in chainlit_app.user_middleware
         if getattr(m.cls, "__name__", "") != "ChainlitMiddleware"
+    ]
+
+
+def _cors_from_settings(origins: list[str]) -> None:
+    """Chainlit's CORS middleware for `CORS_ORIGINS` only, whatever config.toml says.
+
+    Chainlit adds it at import with `config.project.allow_origins` (default `["*"]`, which
+    it answers with the caller's origin and `allow-credentials: true`); the middleware
+    stack is built on the first request, so replacing the entry's options here is enough.
+    """
+    from chainlit.config import config
+    from chainlit.server import app as chainlit_app
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+
+    allowed = [origin for origin in origins if origin != "*"]
+    config.project.allow_origins = allowed
+    chainlit_app.user_middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=allowed,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+        if getattr(m, "cls", None) is CORSMiddleware
+        else m
+        for m in chainlit_app.user_middleware
     ]
 
 

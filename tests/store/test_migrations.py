@@ -12,7 +12,8 @@ from chatwait.store import Database
 from chatwait.store.models import Base
 from tests.support.databases import postgres_admin_url, postgres_database
 
-TABLES = {"users", "conversations", "turns", "runs", "idempotency_keys"}
+TABLES = set(Base.metadata.tables)
+"""Every table the models declare; the migrations must build exactly these."""
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

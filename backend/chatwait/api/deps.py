@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from chatwait.accounts import Accounts, Principal
 from chatwait.runtime import Runtime
 
 
@@ -17,3 +19,51 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_accounts(request: Request) -> Accounts:
+    accounts: Accounts = request.app.state.accounts
+    return accounts
+
+
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from POST /auth/login, or an API key (cw_…).",
+)
+
+
+async def current_user(
+    request: Request,
+    accounts: AccountsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Who the request acts for.
+
+    AUTH_MODE=local: the `Authorization: Bearer` credential, the only place one is read
+    from (no cookie, no query parameter), else 401 with `WWW-Authenticate: Bearer`.
+    AUTH_MODE=none: the local user. Installed on whole routers (`api/routes/__init__.py`),
+    so a route added there cannot forget it; FastAPI resolves it once per request.
+    """
+    token = credentials.credentials if credentials is not None else None
+    principal = await accounts.authenticate(token)
+    request.state.principal = principal
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+"""The signed-in user; scope every repository call by `user.user_id`."""
+
+
+async def admin_user(user: CurrentUser, accounts: AccountsDep) -> Principal:
+    accounts.require_admin(user)
+    return user
+
+
+AdminUser = Annotated[Principal, Depends(admin_user)]
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client else None

@@ -26,6 +26,7 @@ __all__ = [
     "Health",
     "ModelsResponse",
     "TurnRecord",
+    "error_responses",
 ]
 
 
@@ -95,6 +96,9 @@ class Health(BaseModel):
     event_log: str
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody} for status in (400, 404, 409, 422)
-}
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of a route that can answer these error statuses."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+ERROR_RESPONSES = error_responses(400, 404, 409, 422)

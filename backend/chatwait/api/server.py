@@ -18,6 +18,7 @@ from types import FrameType
 import uvicorn
 
 from chatwait.api.app import create_app
+from chatwait.api.slow_requests import deadline_protocol
 from chatwait.config import Settings
 
 
@@ -58,5 +59,13 @@ def serve(settings: Settings) -> None:
         log_level=settings.log_level.lower(),
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds) + 5,
         access_log=False,
+        http=deadline_protocol(
+            head_timeout=settings.request_head_timeout_seconds,
+            body_timeout=settings.request_body_timeout_seconds,
+        ),
+        timeout_keep_alive=5,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
     )
     _Server(config, end_turns).run()

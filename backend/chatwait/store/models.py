@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 tables: users, conversations, turns, runs, idempotency keys.
+"""SQLAlchemy 2 tables: users and their sessions and API keys, conversations, turns, runs,
+idempotency keys.
 
 A run row is written twice: when the turn starts (status `running`) and when it ends
 (status, text, usage, timings). Nothing is written per token. At the end of a turn its
@@ -11,7 +12,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from chatwait.statuses import RunStatus, TurnStatus
@@ -27,10 +39,65 @@ class Base(DeclarativeBase):
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_email", "email", unique=True),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     identifier: Mapped[str] = mapped_column(String(200), unique=True)
+    """`local` for the AUTH_MODE=none user; an account's normalised email otherwise."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
+    """Normalised (lower case); None for the local user, who never logs in."""
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    """Argon2id (PHC string); None: cannot log in with a password."""
+    role: Mapped[str] = mapped_column(String(16), default="user", server_default="user")
+    """user | admin"""
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class AuthSession(Base):
+    """One login: its refresh tokens rotate, its access tokens name it in `sid`."""
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (Index("ix_auth_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
+    """logout | refresh_reuse | disabled"""
+
+
+class RefreshToken(Base):
+    """A refresh token by its SHA-256 only; `used_at` set = spent (a reuse revokes the session)."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_session", "session_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class ApiKey(Base):
+    """An API key `cw_<id>_<secret>`: the id in clear, the whole key only as an HMAC-SHA256."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(48))
+    """The key's first characters, to recognise it in a list (the id and a few more)."""
+    key_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class Conversation(Base):

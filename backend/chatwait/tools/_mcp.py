@@ -65,7 +65,7 @@ class McpTiming:
     def backoff(self, failures: int) -> float:
         """Seconds before attempt `failures + 1`: doubling, capped, with jitter."""
         delay = self.backoff_initial_seconds * 2 ** max(0, failures - 1)
-        return min(self.backoff_max_seconds, delay) * random.uniform(0.8, 1.0)
+        return float(min(self.backoff_max_seconds, delay) * random.uniform(0.8, 1.0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +291,7 @@ class McpServerHandle(MCPServer):
         """None once connected with its tools listed, else why not."""
         try:
             async with asyncio.timeout(self.timing.connect_timeout_seconds):
-                await server.connect()
+                await server.connect()  # type: ignore[no-untyped-call]  # SDK leaves it untyped
                 tools = await server.list_tools()
         except TimeoutError:
             return f"did not start within {self.timing.connect_timeout_seconds:g} seconds"
@@ -321,7 +321,7 @@ class McpServerHandle(MCPServer):
     async def _cleanup(self, server: SdkServer) -> None:
         try:
             async with asyncio.timeout(self.timing.connect_timeout_seconds):
-                await server.cleanup()
+                await server.cleanup()  # type: ignore[no-untyped-call]  # SDK leaves it untyped
         except Exception as exc:
             logger.warning("MCP server %s: cleanup failed: %s", self.name, self._describe(exc))
 

@@ -18,8 +18,19 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def encode(payload: dict[str, Any]) -> str:
-    """Compact JSON, UTF-8 kept as is (a token's text is most of a delta)."""
-    return _ENCODER.encode(payload)
+    """Compact JSON, UTF-8 kept as is (a token's text is most of a delta), except the
+    three characters JSON leaves raw that `str.splitlines` breaks lines at.
+
+    U+2028, U+2029 and U+0085 in model output reached SSE `data:` lines raw; a client
+    splitting lines like `str.splitlines` (httpx's `iter_lines`) then read the rest of the
+    line as a field of its own and could be fed a forged event. Escaped, they are still the
+    same JSON string, and every line break of an encoded payload is gone.
+    """
+    text = _ENCODER.encode(payload)
+    if "\u2028" in text or "\u2029" in text or "\x85" in text:
+        text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        text = text.replace("\x85", "\\u0085")
+    return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,33 @@
-"""One router per resource, gathered here."""
+"""One router per resource, gathered here, in two groups.
 
-from fastapi import APIRouter
+`open_routes` take no credentials: `/healthz` and the routes that hand credentials out.
+Everything else is in `protected_routes`, whose router-level dependency resolves the
+caller (`api.deps.current_user`): a route added to any router included there cannot
+forget authentication.
+"""
 
-from chatwait.api.routes import chat, conversations, meta
+from fastapi import APIRouter, Depends
+
+from chatwait.api.deps import current_user
+from chatwait.api.routes import admin, auth, chat, conversations, health, me, meta
+from chatwait.api.schemas import ErrorBody
+
+open_routes = APIRouter()
+open_routes.include_router(health.router)
+open_routes.include_router(auth.router)
+
+protected_routes = APIRouter(
+    dependencies=[Depends(current_user)], responses={401: {"model": ErrorBody}}
+)
+protected_routes.include_router(auth.session_router)
+protected_routes.include_router(chat.router)
+protected_routes.include_router(conversations.router)
+protected_routes.include_router(meta.router)
+protected_routes.include_router(me.router)
+protected_routes.include_router(admin.router)
 
 api_router = APIRouter()
-api_router.include_router(chat.router)
-api_router.include_router(conversations.router)
-api_router.include_router(meta.router)
+api_router.include_router(open_routes)
+api_router.include_router(protected_routes)
 
-__all__ = ["api_router"]
+__all__ = ["api_router", "open_routes", "protected_routes"]

@@ -1,14 +1,13 @@
-"""Agents and models on offer, and health."""
+"""Agents and models on offer (health is in `health.py`: it needs no credentials)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
 
 from chatwait.api.deps import RuntimeDep
-from chatwait.api.schemas import Health, ModelsResponse
+from chatwait.api.schemas import ModelsResponse
 
 router = APIRouter(tags=["meta"])
 
@@ -17,16 +16,3 @@ router = APIRouter(tags=["meta"])
 async def list_models(runtime: RuntimeDep) -> dict[str, Any]:
     """Every agent: provider, default model, allowlist, availability and why not."""
     return runtime.registry.describe()
-
-
-@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-async def health(runtime: RuntimeDep) -> Any:
-    """Up, with a database that answers."""
-    kind = "redis" if runtime.settings.redis_url else "memory"
-    try:
-        await runtime.db.ping()
-    except Exception:  # noqa: BLE001 - health reports, it does not raise
-        return JSONResponse(
-            {"status": "error", "database": "unreachable", "event_log": kind}, status_code=503
-        )
-    return {"status": "ok", "database": "ok", "event_log": kind}

@@ -28,8 +28,9 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "key"),
     )
-    with op.batch_alter_table("turns") as batch_op:
-        batch_op.add_column(sa.Column("reset_after", sa.Integer(), nullable=True))
+    # A plain ADD COLUMN: batch mode would copy `turns` on SQLite, and dropping the old
+    # table with foreign keys on cascades into every run (and idempotency key).
+    op.add_column("turns", sa.Column("reset_after", sa.Integer(), nullable=True))
     op.create_index(
         "ix_idempotency_keys_user_created",
         "idempotency_keys",
@@ -39,7 +40,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("turns") as batch_op:
-        batch_op.drop_column("reset_after")
+    op.drop_column("turns", "reset_after")
     op.drop_index("ix_idempotency_keys_user_created", table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
