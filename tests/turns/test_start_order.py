@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from chatwait.runtime import Runtime
 from chatwait.sim import SimConfig, create_sim_app
+from chatwait.store import repo
 from chatwait.turns import TurnRequest
 from tests.support import app as test_app
 from tests.support.servers import free_port, serve_in_thread
@@ -66,8 +67,11 @@ def _record_order(runtime: Runtime) -> list[str]:
 
 
 async def _turn(runtime: Runtime, conversation_id: str | None) -> str:
+    async with runtime.db.session() as session:
+        user_id = await repo.ensure_user(session=session)
     started = await runtime.turns.start(
-        TurnRequest(message="hello", conversation_id=conversation_id, agents=AGENTS)
+        TurnRequest(message="hello", conversation_id=conversation_id, agents=AGENTS),
+        user_id=user_id,
     )
     await runtime.turns.wait(started)
     assert started.live is not None
