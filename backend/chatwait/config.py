@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     default_agents: list[str] | None = Field(None, alias="DEFAULT_AGENTS")
     provider_timeout_seconds: float = Field(60.0, alias="PROVIDER_TIMEOUT_SECONDS", gt=0)
     provider_max_retries: int = Field(2, alias="PROVIDER_MAX_RETRIES", ge=0, le=10)
+    provider_client: Literal["sdk", "fast"] = Field("sdk", alias="PROVIDER_CLIENT")
+    """How runs read provider streams: `sdk` = the Agents SDK's `OpenAIChatCompletionsModel`,
+    `fast` = ChatWait's `FastChatModel` (same requests, events and errors, less CPU)."""
     tracing_enabled: bool = Field(False, alias="AGENTS_TRACING")
 
     # Offline provider knobs (also `chatwait sim` flags)
