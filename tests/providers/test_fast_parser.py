@@ -59,9 +59,12 @@ class _Pieces:
 
     def __init__(self, body: bytes, size: int) -> None:
         self._parts = [body[i : i + size] for i in range(0, len(body), size)]
+        self.total_bytes = 0
 
     async def readany(self) -> bytes:
-        return self._parts.pop(0) if self._parts else b""
+        part = self._parts.pop(0) if self._parts else b""
+        self.total_bytes += len(part)
+        return part
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         while self._parts:

@@ -37,26 +37,44 @@ async def event_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
     Reads whatever arrived (`readany`, one call per network read) and splits lines itself:
     a line waits for its LF (a CR before it is dropped; CRs inside split it), so only the
     end of the body can hold a line ended by a lone CR.
+
+    Between two events the event loop gets a turn, as the `openai` client gives it one per
+    network read: the SDK's `stream_events()` drops the events its consumer had not taken
+    yet when the model call fails, so events handed over in one burst right before an error
+    (a malformed chunk, an error object, a dropped connection) would be lost. A read that
+    waited for the network is that turn; otherwise a `sleep(0)` is.
     """
     decoder = _EventDecoder()
     buffer = bytearray()
     readany = content.readany
+    turn = True
+    """The loop ran since the last event was handed over."""
     while True:
+        received = content.total_bytes
         chunk = await readany()
+        turn = turn or content.total_bytes != received
         if not chunk:
-            for data in decoder.lines(bytes(buffer).split(b"\r"), last_is_partial=True):
-                yield data
+            events = decoder.lines(bytes(buffer).split(b"\r"), last_is_partial=True)
+        else:
+            events = []
+            scanned = len(buffer)
+            buffer += chunk
+            start = 0
+            while (end := buffer.find(b"\n", scanned)) >= 0:
+                raw = bytes(buffer[start : end - 1 if buffer[end - 1 : end] == b"\r" else end])
+                start = scanned = end + 1
+                events += decoder.lines(raw.split(b"\r") if b"\r" in raw else (raw,))
+            if start:
+                del buffer[:start]
+        for data in events:
+            if not turn:
+                await asyncio.sleep(0)
+            yield data
+            turn = False
+        if not chunk:
+            if not turn:
+                await asyncio.sleep(0)  # the end may raise too (no finish reason, ...)
             return
-        scanned = len(buffer)
-        buffer += chunk
-        start = 0
-        while (end := buffer.find(b"\n", scanned)) >= 0:
-            raw = bytes(buffer[start : end - 1 if buffer[end - 1 : end] == b"\r" else end])
-            start = scanned = end + 1
-            for data in decoder.lines(raw.split(b"\r") if b"\r" in raw else (raw,)):
-                yield data
-        if start:
-            del buffer[:start]
 
 
 class _EventDecoder:
