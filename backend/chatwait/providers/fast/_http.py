@@ -4,7 +4,7 @@ aiohttp was chosen by measurement (`bench/clients.py`: client CPU per streamed t
 streams x 60 tokens at 50 tokens/s): its streaming read costs about half of httpx2's, which
 is what `openai` uses. The request itself is the one the `openai` client would send
 (`_request.py` builds it), so only the sending differs. The policy is the client's own, by
-construction: each attempt is counted (`count_attempt`, which also fires the run's
+construction: each attempt is counted (`_attempts.count_attempt`, which also fires the run's
 `on_first`); connect errors and timeouts, and the statuses `AsyncOpenAI._should_retry`
 accepts (408, 409, 429, 5xx, `x-should-retry`), are retried up to `max_retries` times after
 `AsyncOpenAI._calculate_retry_timeout` (exponential backoff with jitter, `Retry-After` /
@@ -24,7 +24,7 @@ import httpx2
 from openai import AsyncOpenAI
 from openai._models import FinalRequestOptions
 
-from chatwait.providers._attempts import count_attempt
+from chatwait.providers import _attempts
 from chatwait.providers.fast._request import BuiltRequest
 from chatwait.providers.fast._wire_errors import TRANSPORT_ERRORS, client_error, httpx_equivalent
 
@@ -61,14 +61,14 @@ class StreamTransport:
     async def open(
         self, request: BuiltRequest, client: AsyncOpenAI, *, max_retries: int
     ) -> aiohttp.ClientResponse:
-        """The response to `request` once its headers say it streams (status < 400)."""
+        """The response to `request` once its headers say it streams (a 2xx status)."""
         session, timeout = self.session(), _timeout(request.timeout)
         headers = dict(request.headers)
         for retries_taken in range(max_retries + 1):
             remaining = max_retries - retries_taken
             if request.retry_count_header:
                 headers["x-stainless-retry-count"] = str(retries_taken)
-            count_attempt()
+            _attempts.count_attempt()  # looked up here, so a test can watch sends
             try:
                 response = await session.post(
                     request.url,
@@ -83,7 +83,7 @@ class StreamTransport:
                     continue
                 failure = client_error(error, request.httpx_request, reading=False)
                 raise failure from failure.__cause__
-            if response.status < 400:
+            if 200 <= response.status < 300:  # httpx2's `is_success`: a 3xx is an error too
                 return response
             status = _status_response(response, request.httpx_request)
             if remaining > 0 and client._should_retry(status):
