@@ -42,7 +42,7 @@ class Provider:
     unavailable_reason: str | None = None
     accepts: Callable[[str], bool] | None = None
     """Extra models allowed beyond `models` (the offline provider's parametrised faults)."""
-    client_kind: Literal["sdk", "fast"] = "sdk"
+    client_kind: Literal["sdk", "fast"] = "fast"
     """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
     _fast: tuple[RequestFactory, StreamTransport] | None = field(default=None, repr=False)
