@@ -1,22 +1,26 @@
 """A provider: one OpenAI-compatible endpoint, its key, its model allowlist.
 
 Every provider, the offline one included, is reached the same way: an `AsyncOpenAI`
-client with an explicit timeout and retry budget under an Agents SDK
-`OpenAIChatCompletionsModel`. The SDK asks for usage in streams only when the host is
-api.openai.com, so `include_usage=True` is set for every provider.
+client with an explicit timeout and retry budget under an Agents SDK Chat Completions model,
+the SDK's `OpenAIChatCompletionsModel` or ChatWait's `FastChatModel` (same requests, events,
+errors and retries for less CPU per token; `PROVIDER_CLIENT` picks, `chat_model` builds).
+The SDK asks for usage in streams only when the host is api.openai.com, so
+`include_usage=True` is set for every provider.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import httpx2
-from agents import Agent, ModelSettings, OpenAIChatCompletionsModel
+from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
 from chatwait.providers._retry import stream_retry
+from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
 from chatwait.providers.prices import cost_usd
 
 MAX_CONNECTIONS = 4096
@@ -38,7 +42,10 @@ class Provider:
     unavailable_reason: str | None = None
     accepts: Callable[[str], bool] | None = None
     """Extra models allowed beyond `models` (the offline provider's parametrised faults)."""
+    client_kind: Literal["sdk", "fast"] = "fast"
+    """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
+    _fast: tuple[RequestFactory, StreamTransport] | None = field(default=None, repr=False)
 
     @property
     def available(self) -> bool:
@@ -67,12 +74,23 @@ class Provider:
             )
         return self._client
 
+    def chat_model(self, model: str) -> Model:
+        """The Agents SDK model one run streams `model` with, as `client_kind` says."""
+        if self.client_kind != "fast":
+            return OpenAIChatCompletionsModel(model=model, openai_client=self.client())
+        if self._fast is None:
+            self._fast = (RequestFactory(self.client()), StreamTransport(MAX_CONNECTIONS))
+        requests, transport = self._fast
+        return FastChatModel(
+            model, openai_client=self.client(), requests=requests, transport=transport
+        )
+
     def build_agent(self, *, agent_name: str, model: str, instructions: str) -> Agent:
         """An Agents SDK agent answering with `model` through this provider."""
         return Agent(
             name=agent_name,
             instructions=instructions,
-            model=OpenAIChatCompletionsModel(model=model, openai_client=self.client()),
+            model=self.chat_model(model),
             model_settings=ModelSettings(include_usage=True, retry=stream_retry(self.max_retries)),
         )
 
@@ -90,6 +108,10 @@ class Provider:
         return (self.api_key,) if self.api_key else ()
 
     async def aclose(self) -> None:
+        if self._fast is not None:
+            transport = self._fast[1]
+            self._fast = None
+            await transport.aclose()
         if self._client is not None:
             await self._client.close()
             self._client = None
