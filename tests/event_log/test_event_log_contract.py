@@ -159,3 +159,30 @@ async def test_memory_log_rejects_a_gap_in_seq() -> None:
     await log.append("t", _event(1))
     with pytest.raises(SeqRefused):
         await log.append("t", _event(3))
+
+
+async def test_a_reopened_turn_goes_on_with_its_seq_numbers(log: TurnEventLog) -> None:
+    turn = _turn()
+    first = [_event(1, "turn_started"), _event(2), _event(3, "turn_done")]
+    for event in first:
+        await log.append(turn, event)
+    await log.finish(turn)
+    await log.reopen(turn, first)
+    waiting = asyncio.create_task(log.read(turn, 3, wait=5))
+    await log.append(turn, _event(4, "run_started"))
+    read = await waiting
+    assert read is not None and not read.finished and [e.seq for e in read.events] == [4]
+    await log.append(turn, _event(5, "turn_done"))
+    await log.finish(turn)
+    again = await log.read(turn, 0, wait=0)
+    assert again is not None and again.finished
+    assert [e.seq for e in again.events] == [1, 2, 3, 4, 5]
+
+
+async def test_reopening_a_turn_the_log_forgot_seeds_it(log: TurnEventLog) -> None:
+    turn = _turn()
+    transcript = [_event(1, "turn_started"), _event(2, "turn_done")]
+    await log.reopen(turn, transcript)
+    await log.append(turn, _event(3, "run_started"))
+    read = await log.read(turn, 0, wait=0)
+    assert read is not None and [e.seq for e in read.events] == [1, 2, 3]

@@ -39,6 +39,10 @@ class FlakyLog(TurnEventLog):
         self._check()
         await self.inner.finish(turn_id)
 
+    async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
+        self._check()
+        await self.inner.reopen(turn_id, events)
+
     async def mark_reset(self, turn_id: str, after: int) -> None:
         self._check()
         await self.inner.mark_reset(turn_id, after)

@@ -77,6 +77,14 @@ class TurnEventLog(ABC):
         """Mark the turn ended (its `turn_done` is appended); retention starts counting."""
 
     @abstractmethod
+    async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
+        """The ended turn gets another run (a fusion, a regenerate): make it live again.
+
+        `events` is its whole transcript so far; a log that no longer holds the turn takes
+        them first, so the next append continues the turn's seq numbers.
+        """
+
+    @abstractmethod
     async def mark_reset(self, turn_id: str, after: int) -> None:
         """Record that seqs past `after` may have been seen as events the log does not hold
         (their writer died before replicating them); reads report it as `reset_after`."""

@@ -59,6 +59,14 @@ class MemoryEventLog(TurnEventLog):
             buffer.finished_at = self._clock()
             self._wake(buffer)
 
+    async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
+        buffer = self._turns.get(turn_id)
+        if buffer is None or self._expired(buffer):
+            self._turns.pop(turn_id, None)
+            self._evict()
+            buffer = self._turns[turn_id] = _TurnBuffer(events=list(events))
+        buffer.finished_at = None
+
     async def mark_reset(self, turn_id: str, after: int) -> None:
         buffer = self._turns.get(turn_id)
         if buffer is not None:

@@ -101,6 +101,20 @@ return 1
 """
 """Mark ended, add the wake-up marker once, start the retention countdown."""
 
+_REOPEN = """
+local meta = redis.call('HMGET', KEYS[2], 'last_seq', 'finished')
+if not meta[1] then return -1 end
+if meta[2] then
+  redis.call('XDEL', KEYS[1], meta[1] .. '-1')
+  redis.call('HDEL', KEYS[2], 'finished')
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return tonumber(meta[1])
+"""
+"""Live again: drop the end marker and the `finished` flag, re-arm the live TTL; the last
+seq, or -1 when Redis no longer holds the turn (the caller sends its events again)."""
+
 _BLOCK_GRACE_SECONDS = 5.0
 """How long past its own BLOCK timeout a silent Redis may take before we call it lost."""
 
@@ -162,6 +176,7 @@ class RedisEventLog(TurnEventLog):
         self._max_events = max_events_per_turn
         self._append = self._redis.register_script(_APPEND)
         self._finish = self._redis.register_script(_FINISH)
+        self._reopen = self._redis.register_script(_REOPEN)
         self._closed = False
 
     def keys(self, turn_id: str) -> tuple[str, str]:
@@ -198,6 +213,13 @@ class RedisEventLog(TurnEventLog):
         if expected:
             first = next((e.seq for e in events if e.seq >= expected), events[-1].seq)
             raise SeqRefused(turn_id, first, expected)
+
+    async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
+        self._check_open()
+        with self._unavailable("reopen"):
+            last = int(await self._reopen(keys=self.keys(turn_id), args=[self._live_ttl_ms]))
+        if last < 0:
+            await self.append_many(turn_id, events)
 
     async def mark_reset(self, turn_id: str, after: int) -> None:
         """Say that seq numbers past `after` were never seen here as their writer numbered

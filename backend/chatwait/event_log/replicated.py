@@ -67,6 +67,7 @@ class ReplicatedEventLog(TurnEventLog):
         self._outboxes: dict[str, _Outbox] = {}
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
         self._unreachable = False
 
     async def start(self) -> None:
@@ -75,10 +76,12 @@ class ReplicatedEventLog(TurnEventLog):
         self._flusher = asyncio.create_task(self._flush_forever(), name="event-log-flusher")
 
     async def close(self) -> None:
+        """Stop the flusher (it ends by itself: Python 3.11's `asyncio.timeout` can swallow
+        a cancel that lands as its own deadline passes), send what is pending, close."""
+        self._closing = True
+        self._wake.set()
         if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
+            await self._flusher
         await self.flush_all()
         await self.local.close()
         await self.shared.close()
@@ -104,15 +107,29 @@ class ReplicatedEventLog(TurnEventLog):
         await self.shared.finish(turn_id)
         self._outboxes.pop(turn_id, None)
 
+    async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
+        """Live again here (this replica now writes it) and in Redis, before any append."""
+        await self.shared.reopen(turn_id, events)
+        await self.local.reopen(turn_id, events)
+
     async def mark_reset(self, turn_id: str, after: int) -> None:
         await self.shared.mark_reset(turn_id, after)
 
     async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
-        """This replica's own turns from memory; any other turn from Redis."""
-        found = await self.local.read(turn_id, after, wait=wait)
-        if found is not None:
+        """This replica's own turns from memory; any other turn from Redis.
+
+        A turn that ended here and has nothing after `after` is asked of Redis too:
+        another replica may have reopened it for a new run (a fusion, a regenerate).
+        """
+        found = await self.local.read(turn_id, after, wait=0)
+        if found is None:
+            return await self.shared.read(turn_id, after, wait=wait)
+        if found.events or wait <= 0 and not found.finished:
             return found
-        return await self.shared.read(turn_id, after, wait=wait)
+        if not found.finished:
+            return await self.local.read(turn_id, after, wait=wait)
+        shared = await self.shared.read(turn_id, after, wait=wait)
+        return shared if shared is not None and shared.last_seq > found.last_seq else found
 
     async def flush_all(self) -> None:
         """Send every turn's pending events now (best effort: errors are logged)."""
@@ -121,12 +138,13 @@ class ReplicatedEventLog(TurnEventLog):
                 await self._flush(turn_id, outbox, strict=False)
 
     async def _flush_forever(self) -> None:
-        while True:
+        while not self._closing:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.flush_seconds):
                     await self._wake.wait()
             self._wake.clear()
-            await self.flush_all()
+            if not self._closing:
+                await self.flush_all()
 
     async def _flush(self, turn_id: str, outbox: _Outbox, *, strict: bool) -> None:
         """Send the turn's pending events in one batch; keep them if Redis is out of reach."""

@@ -8,7 +8,6 @@ client went away) and nothing but the reader notices.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
 from chatwait.errors import Conflict, NotFound, ValidationFailed
@@ -80,13 +79,18 @@ class TurnReader:
         seq N there and reconnects here at once can be a tick ahead of this copy; it is
         past the end only if the log does not get there within `CATCH_UP_SECONDS`.
         """
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(CATCH_UP_SECONDS):
-                while read.last_seq < after and not read.finished:
-                    again = await self.event_log.read(turn_id, read.last_seq, wait=CATCH_UP_SECONDS)
-                    if again is None:
-                        break
-                    read = again
+        # Each read waits only what is left; none is cancelled from outside (a blocking
+        # Redis read cut by a timeout leaves its connection with an unread reply).
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CATCH_UP_SECONDS
+        while read.last_seq < after and not read.finished:
+            left = deadline - loop.time()
+            if left <= 0:
+                break
+            again = await self.event_log.read(turn_id, read.last_seq, wait=left)
+            if again is None:
+                break
+            read = again
         if read.last_seq < after:
             return read
         return await self.event_log.read(turn_id, after, wait=0) or read
