@@ -207,6 +207,9 @@ async def test_provider_echoing_the_configured_key_is_redacted() -> None:
     [
         "sk-proj-AbCdEf0123456789",
         "sk-ant-api03-abc_DEF-123456",
+        "sk-or-v1-0123456789abcdef0123",
+        "gsk_AbCdEf0123456789GhIjKl",
+        "xai-AbCdEf0123456789GhIjKlMn",
         "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv",
         "Bearer eyJhbGciOi.payload.sig",
     ],
@@ -222,5 +225,5 @@ def test_configured_secrets_of_any_shape_are_redacted() -> None:
 
 
 def test_redaction_leaves_ordinary_text_and_tiny_secrets_alone() -> None:
-    text = "a sketch of skies at 5 pm, ask-me-anything"
+    text = "a sketch of skies at 5 pm, ask-me-anything, xai-based, gsk_v2"
     assert redact(text, ["", "a", "pm"]) == text

@@ -22,9 +22,12 @@ from chatwait.errors import RunFailure
 
 _KEY_PATTERNS = re.compile(
     r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{6,}|(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{20,}"
+    r"|(?<![A-Za-z0-9])(?:gsk_|xai-)[A-Za-z0-9_\-]{16,}"
     r"|Bearer\s+[A-Za-z0-9._\-]{6,})"
 )
-"""Key shapes, anchored at a word start so "ask-me-anything" or "risk-based" survive."""
+"""Key shapes (OpenAI, Anthropic `sk-ant-`, OpenRouter `sk-or-`, DeepSeek `sk-`, Gemini
+`AIza`, Groq `gsk_`, xAI `xai-`), anchored at a word start so "ask-me-anything" survives.
+Mistral keys have no prefix: only the configured key itself is redacted for them."""
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

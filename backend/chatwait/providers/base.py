@@ -2,20 +2,21 @@
 
 Every provider, the offline one included, is reached the same way: an `AsyncOpenAI`
 client with an explicit timeout and retry budget under an Agents SDK
-`OpenAIChatCompletionsModel`. The SDK asks for usage in streams only when the host is
-api.openai.com, so `include_usage=True` is set for every provider.
+`OpenAIChatCompletionsModel`. What an endpoint does differently from OpenAI is its
+`quirks` (`_quirks.py`), applied where the agent and its model settings are built.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import httpx2
-from agents import Agent, ModelSettings, OpenAIChatCompletionsModel
+from agents import Agent, OpenAIChatCompletionsModel, Tool
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
+from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
 from chatwait.providers.prices import cost_usd
 
@@ -38,6 +39,7 @@ class Provider:
     unavailable_reason: str | None = None
     accepts: Callable[[str], bool] | None = None
     """Extra models allowed beyond `models` (the offline provider's parametrised faults)."""
+    quirks: Quirks = field(default_factory=Quirks)
     _client: AsyncOpenAI | None = field(default=None, repr=False)
 
     @property
@@ -67,13 +69,20 @@ class Provider:
             )
         return self._client
 
-    def build_agent(self, *, agent_name: str, model: str, instructions: str) -> Agent:
-        """An Agents SDK agent answering with `model` through this provider."""
+    def build_agent(
+        self, *, agent_name: str, model: str, instructions: str, tools: Sequence[Tool] = ()
+    ) -> Agent:
+        """An Agents SDK agent answering with `model` through this provider, quirks applied."""
         return Agent(
             name=agent_name,
             instructions=instructions,
-            model=OpenAIChatCompletionsModel(model=model, openai_client=self.client()),
-            model_settings=ModelSettings(include_usage=True, retry=stream_retry(self.max_retries)),
+            model=OpenAIChatCompletionsModel(
+                model=model,
+                openai_client=self.client(),
+                should_replay_reasoning_content=reasoning_replay(self.quirks),
+            ),
+            model_settings=model_settings(self.quirks, retry=stream_retry(self.max_retries)),
+            tools=offered_tools(self.quirks, tools),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:
