@@ -81,6 +81,7 @@ async def measure(
     """Per agent count: what one turn costs the database (write path and wait read)."""
     from chatwait.config import Settings
     from chatwait.runtime import Runtime
+    from chatwait.store import repo
     from chatwait.turns import TurnRequest
 
     settings = Settings(  # type: ignore[call-arg]
@@ -95,6 +96,8 @@ async def measure(
     meter = DbMeter()
     meter.attach(runtime.db)
     out: dict[str, Any] = {}
+    async with runtime.db.session() as session:
+        user_id = await repo.ensure_user(session=session)
     try:
         for agents in (1, *agent_counts):  # the first pass warms up
             body = chat_body(agents, "persist")
@@ -103,7 +106,7 @@ async def measure(
             meter.reset()
             for _ in range(turns):
                 before = meter.session_s
-                started = await runtime.turns.start(request)
+                started = await runtime.turns.start(request, user_id=user_id)
                 await runtime.turns.wait(started)
                 writes.append((meter.session_s - before) * 1000)
             write_counts, write_commits, statement_s = (
@@ -114,7 +117,7 @@ async def measure(
             meter.reset()
             for _ in range(turns):
                 began = time.perf_counter()
-                await runtime.reader.record(started.turn_id)
+                await runtime.reader.record(started.turn_id, user_id=user_id)
                 reads.append((time.perf_counter() - began) * 1000)
             out[str(agents)] = {
                 "turns": turns,

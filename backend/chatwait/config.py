@@ -204,6 +204,10 @@ class Settings(BaseSettings):
     default_agents: list[str] | None = Field(None, alias="DEFAULT_AGENTS")
     provider_timeout_seconds: float = Field(60.0, alias="PROVIDER_TIMEOUT_SECONDS", gt=0)
     provider_max_retries: int = Field(2, alias="PROVIDER_MAX_RETRIES", ge=0, le=10)
+    provider_client: Literal["sdk", "fast"] = Field("fast", alias="PROVIDER_CLIENT")
+    """How runs read provider streams: `fast` = ChatWait's `FastChatModel` (same requests,
+    events and errors as the SDK's model, held to it by tests/providers/test_fast_model.py,
+    for less CPU per token), `sdk` = the Agents SDK's `OpenAIChatCompletionsModel`."""
     tracing_enabled: bool = Field(False, alias="AGENTS_TRACING")
 
     # Offline provider knobs (also `chatwait sim` flags)

@@ -1,4 +1,4 @@
-"""Conversation history: list, read, rename, delete (for the single local user)."""
+"""Conversation history: list, read, rename, delete, each for the user who owns it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from chatwait.store import Database, repo
 from chatwait.turns import ConversationDetail, ConversationPage, ConversationSummary, check_text
 
 
-async def list_page(db: Database, *, limit: int, offset: int) -> ConversationPage:
+async def list_page(db: Database, *, user_id: str, limit: int, offset: int) -> ConversationPage:
     async with db.session() as session:
-        user_id = await repo.ensure_user(session=session)
         items, total = await repo.list_conversations(
             session=session, user_id=user_id, limit=limit, offset=offset
         )
@@ -23,10 +22,10 @@ async def list_page(db: Database, *, limit: int, offset: int) -> ConversationPag
         )
 
 
-async def read(db: Database, conversation_id: str) -> ConversationDetail:
+async def read(db: Database, *, user_id: str, conversation_id: str) -> ConversationDetail:
     async with db.session() as session:
         conversation = await repo.get_conversation_with_turns(
-            session=session, conversation_id=conversation_id
+            session=session, user_id=user_id, conversation_id=conversation_id
         )
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
@@ -34,12 +33,19 @@ async def read(db: Database, conversation_id: str) -> ConversationDetail:
 
 
 async def update(
-    db: Database, conversation_id: str, *, title: str | None, metadata: dict[str, Any] | None
+    db: Database,
+    *,
+    user_id: str,
+    conversation_id: str,
+    title: str | None,
+    metadata: dict[str, Any] | None,
 ) -> ConversationSummary:
     if title is not None:
         title = " ".join(check_text(title, field="title", limit=200).split())
     async with db.session() as session:
-        conversation = await repo.get_conversation(session=session, conversation_id=conversation_id)
+        conversation = await repo.get_conversation(
+            session=session, user_id=user_id, conversation_id=conversation_id
+        )
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         await repo.update_conversation(
@@ -48,9 +54,11 @@ async def update(
         return ConversationSummary.from_row(conversation)
 
 
-async def delete(db: Database, conversation_id: str) -> None:
+async def delete(db: Database, *, user_id: str, conversation_id: str) -> None:
     async with db.session() as session:
-        conversation = await repo.get_conversation(session=session, conversation_id=conversation_id)
+        conversation = await repo.get_conversation(
+            session=session, user_id=user_id, conversation_id=conversation_id
+        )
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         await repo.delete_conversation(session=session, conversation=conversation)

@@ -15,7 +15,7 @@ from chatwait.errors import Conflict, ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, MemoryEventLog, RedisEventLog
 from chatwait.event_log.replicated import ReplicatedEventLog
 from chatwait.store import Database
-from chatwait.turns import TurnReader
+from chatwait.turns import StartedTurn, TurnReader
 
 pytestmark = pytest.mark.redis
 
@@ -53,7 +53,7 @@ async def test_a_resume_ahead_of_this_replicas_copy_waits_for_it(
         await writer.append(turn, _event(seq))  # sent on the next tick
     here = await other.read(turn, 0, wait=0)
     assert here is not None and here.last_seq < 10, "this replica's copy is behind"
-    batches = await TurnReader(event_log=other, db=db).open(turn, 10)
+    batches = await TurnReader(event_log=other, db=db).open_started(StartedTurn(turn), 10)
     await writer.append(turn, _event(11, "turn_done"))
     await writer.finish(turn)
     rest = [event async for batch in batches for event in batch]
@@ -69,7 +69,7 @@ async def test_past_the_end_of_an_ended_turn_is_still_a_422(
     await writer.append(turn, _event(2, "turn_done"))
     await writer.finish(turn)
     with pytest.raises(ValidationFailed):
-        await TurnReader(event_log=other, db=db).open(turn, 3)
+        await TurnReader(event_log=other, db=db).open_started(StartedTurn(turn), 3)
 
 
 async def test_past_what_a_dead_writer_replicated_is_a_stream_reset(
@@ -82,8 +82,8 @@ async def test_past_what_a_dead_writer_replicated_is_a_stream_reset(
     await other.append_many(turn, [_event(3, "run_error"), _event(4, "turn_done")])
     await other.finish(turn)
     reader = TurnReader(event_log=other, db=db)
-    tail = [e async for batch in await reader.open(turn, 2) for e in batch]
+    tail = [e async for batch in await reader.open_started(StartedTurn(turn), 2) for e in batch]
     assert [e.seq for e in tail] == [3, 4], "a client that saw only what survived goes on"
     with pytest.raises(Conflict) as caught:
-        await reader.open(turn, 3)
+        await reader.open_started(StartedTurn(turn), 3)
     assert caught.value.code == "stream_reset"

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from chatwait.config import PRESET_NAMES, Settings
 from chatwait.providers import ProviderRegistry
+from chatwait.providers.fast import FastChatModel
 from chatwait.providers.presets import PRESETS, Preset, preset_provider
 
 NAMES = [preset.name for preset in PRESETS]
@@ -99,15 +100,20 @@ def _replay_context(model: str) -> ReasoningContentReplayContext:
     return ReasoningContentReplayContext(model=model, base_url=None, reasoning=source)
 
 
+@pytest.mark.parametrize("client", ["fast", "sdk"])
 @pytest.mark.parametrize("preset", PRESETS, ids=NAMES)
-def test_quirks_reach_the_sdk_agent(preset: Preset) -> None:
-    provider = preset_provider(preset, _enabled(preset))
+def test_quirks_reach_the_sdk_agent(preset: Preset, client: str) -> None:
+    """Model settings and tools are what both models build the request from."""
+    provider = preset_provider(preset, _enabled(preset, PROVIDER_CLIENT=client))
     agent = provider.build_agent(agent_name=preset.name, model="proxy-alias", instructions="")
     quirks = preset.quirks
     assert agent.model_settings.include_usage is (True if quirks.stream_usage else None)
     assert agent.model_settings.parallel_tool_calls is quirks.parallel_tool_calls
     assert agent.model_settings.retry is not None, "the dropped-stream retry is kept"
     model = agent.model
+    if client == "fast":
+        assert isinstance(model, FastChatModel)
+        return
     assert isinstance(model, OpenAIChatCompletionsModel)
     replay = model.should_replay_reasoning_content
     if quirks.replay_reasoning:

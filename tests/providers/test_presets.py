@@ -77,12 +77,18 @@ class Presets:
     settings: Settings
 
 
-@pytest.fixture(scope="module")
-def presets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Presets]:
+@pytest.fixture(scope="module", params=["fast", "sdk"])
+def presets(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Presets]:
+    """The app with every preset configured, on each `PROVIDER_CLIENT` (both read the quirks)."""
+    values = {"PROVIDER_CLIENT": request.param}
     with (
         stand_ins(BEHAVIOURS) as served,
         running_app(
-            tmp_path_factory.mktemp("presets"), **_preset_settings(served.base_url, ["offline-1"])
+            tmp_path_factory.mktemp("presets"),
+            **_preset_settings(served.base_url, ["offline-1"]),
+            **values,
         ) as (
             url,
             settings,

@@ -48,7 +48,7 @@ async def test_a_dead_owners_turn_is_ended_in_the_log_and_the_database(db: Datab
     await live.emit(Delta(talking, 1, "lo"))
     async with db.session() as session:
         await repo.finish_run(session=session, run_id=finished, values={"status": "done"})
-        stored = await repo.get_turn(session=session, turn_id=turn_id)
+        stored = await repo.get_any_turn(session=session, turn_id=turn_id)
         assert stored is not None
         done_view = next(RunRecord.from_row(r) for r in stored.runs if r.id == finished)
     await live.emit(RunDone(done_view))
@@ -69,14 +69,14 @@ async def test_a_dead_owners_turn_is_ended_in_the_log_and_the_database(db: Datab
     assert json.loads(added[1].data) == {"turn_id": turn_id, "status": "interrupted"}
 
     async with db.session() as session:
-        turn = await repo.get_turn(session=session, turn_id=turn_id)
+        turn = await repo.get_any_turn(session=session, turn_id=turn_id)
         assert turn is not None and turn.status == "interrupted"
         runs = {r.id: r for r in turn.runs}
         assert runs[talking].status == "interrupted" and runs[talking].output == "Hello"
         assert runs[finished].status == "done"
         assert replay_events(turn) == read.events, "after retention: the very same stream"
         others = {
-            t: (await repo.get_turn(session=session, turn_id=t)).status  # type: ignore[union-attr]
+            t: (await repo.get_any_turn(session=session, turn_id=t)).status  # type: ignore[union-attr]
             for t in (unpublished, alive)
         }
     assert others == {unpublished: "interrupted", alive: "running"}
@@ -102,6 +102,6 @@ async def test_an_owner_that_got_as_far_as_turn_done_keeps_its_status(db: Databa
     read = await log.read(turn_id, 0, wait=0)
     assert read is not None and read.finished and read.events == events
     async with db.session() as session:
-        turn = await repo.get_turn(session=session, turn_id=turn_id)
+        turn = await repo.get_any_turn(session=session, turn_id=turn_id)
         assert turn is not None and turn.status == "done"
         assert replay_events(turn) == events

@@ -58,10 +58,10 @@ async def test_deleting_the_conversation_forgets_its_keys(db: Database) -> None:
     keyed = KeyedStart(user_id, "k-2", "a" * 64)
     async with db.session() as session:
         await keys.remember(session, keyed, turn_id)
-        turn = await repo.get_turn(session=session, turn_id=turn_id)
+        turn = await repo.get_turn(session=session, user_id=user_id, turn_id=turn_id)
         assert turn is not None
         conversation = await repo.get_conversation(
-            session=session, conversation_id=turn.conversation_id
+            session=session, user_id=user_id, conversation_id=turn.conversation_id
         )
         assert conversation is not None
         await repo.delete_conversation(session=session, conversation=conversation)

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event
 
 from chatwait.event_log import LoggedEvent
-from chatwait.store import Database
+from chatwait.store import Database, repo
 from chatwait.turns import StartedTurn, TurnRecord, TurnRequest, TurnService
 from tests.turns.scripted import Script, ScriptedProvider, scripted_service
 
@@ -52,10 +52,17 @@ def _texts(events: list[LoggedEvent]) -> dict[str, str]:
     return {run: "".join(t for _, t in sorted(parts)) for run, parts in chunks.items()}
 
 
+async def _user(service: TurnService) -> str:
+    """The single local user (the one AUTH_MODE=none acts for)."""
+    async with service.db.session() as session:
+        return await repo.ensure_user(session=session)
+
+
 async def _run(service: TurnService, agents: list[str] = AGENTS) -> tuple[StartedTurn, TurnRecord]:
-    started = await service.start(TurnRequest(message="hello", agents=agents))
+    user_id = await _user(service)
+    started = await service.start(TurnRequest(message="hello", agents=agents), user_id=user_id)
     await service.wait(started)
-    return started, await service.reader.record(started.turn_id)
+    return started, await service.reader.record(started.turn_id, user_id=user_id)
 
 
 async def test_a_turn_streams_every_run_and_stores_what_it_streamed(
@@ -108,11 +115,12 @@ async def test_cancel_ends_unfinished_runs_cancelled_with_their_text(
     held = Script(["first ", "never"], hold_at=1)
     provider.scripts["alpha"].append(held)
     provider.scripts["beta"].append(Script(["quick"]))
-    started = await service.start(TurnRequest(message="stop me", agents=AGENTS))
+    user_id = await _user(service)
+    started = await service.start(TurnRequest(message="stop me", agents=AGENTS), user_id=user_id)
     await held.reached.wait()
     assert service.cancel_local(started.turn_id)
     await service.wait(started)
-    record = await service.reader.record(started.turn_id)
+    record = await service.reader.record(started.turn_id, user_id=user_id)
     assert record.status == "cancelled"
     alpha, beta = record.runs
     assert (alpha.status, alpha.output) == ("cancelled", "first ")
@@ -171,6 +179,7 @@ async def test_the_last_run_is_stored_with_the_turn_in_one_commit(
     service, provider = scripted
     provider.scripts["alpha"].append(Script(["a"]))
     provider.scripts["beta"].append(Script(["b"]))
+    await _user(service)  # the user row exists before the counting starts
     transactions: list[list[str]] = [[]]
 
     def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -212,7 +221,10 @@ async def test_concurrent_starts_with_one_key_start_one_turn(
     service, provider = scripted
     provider.scripts["alpha"].append(Script(["once"]))
     request = TurnRequest(message="only once", agents=["alpha"])
-    starts = await asyncio.gather(*(service.start(request, idempotency_key="k") for _ in range(5)))
+    user_id = await _user(service)
+    starts = await asyncio.gather(
+        *(service.start(request, user_id=user_id, idempotency_key="k") for _ in range(5))
+    )
     assert len({s.turn_id for s in starts}) == 1
     assert [s.attached for s in starts].count(False) == 1
     await service.wait(starts[0])

@@ -13,12 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx2
 import pytest
 from sqlalchemy import event
 
+from chatwait.providers import _attempts
 from chatwait.runtime import Runtime
 from chatwait.sim import SimConfig, create_sim_app
+from chatwait.store import repo
 from chatwait.turns import TurnRequest
 from tests.support import app as test_app
 from tests.support.servers import free_port, serve_in_thread
@@ -48,34 +49,44 @@ async def runtime(tmp_path: Path, sim_url: str) -> AsyncIterator[Runtime]:
         await runtime.stop()
 
 
-def _record_order(runtime: Runtime) -> list[str]:
-    """'request' as the provider client sends, 'insert turn' as the database is asked to."""
-    order: list[str] = []
+def _record_order(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """'request' as the provider client sends, 'insert turn' as the database is asked to.
 
-    async def sent(_request: httpx2.Request) -> None:
+    Both Chat Completions models (`PROVIDER_CLIENT=sdk|fast`) count each request they send
+    through `_attempts.count_attempt`, right before sending it.
+    """
+    order: list[str] = []
+    count_attempt = _attempts.count_attempt
+
+    def sent() -> None:
         order.append("request")
+        count_attempt()
 
     def executing(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO TURNS"):
             order.append("insert turn")
 
-    provider = runtime.registry.resolve("offline", None).provider
-    provider.client()._client.event_hooks["request"].append(sent)
+    monkeypatch.setattr(_attempts, "count_attempt", sent)
     event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", executing)
     return order
 
 
 async def _turn(runtime: Runtime, conversation_id: str | None) -> str:
+    async with runtime.db.session() as session:
+        user_id = await repo.ensure_user(session=session)
     started = await runtime.turns.start(
-        TurnRequest(message="hello", conversation_id=conversation_id, agents=AGENTS)
+        TurnRequest(message="hello", conversation_id=conversation_id, agents=AGENTS),
+        user_id=user_id,
     )
     await runtime.turns.wait(started)
     assert started.live is not None
     return started.live.conversation_id
 
 
-async def test_requests_go_out_before_the_turn_is_written(runtime: Runtime) -> None:
-    order = _record_order(runtime)
+async def test_requests_go_out_before_the_turn_is_written(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    order = _record_order(runtime, monkeypatch)
     conversation_id = await _turn(runtime, None)
     assert order == ["request", "request", "insert turn"]
 

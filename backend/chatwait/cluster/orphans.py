@@ -61,7 +61,7 @@ async def end_owner_turns(*, db: Database, event_log: TurnEventLog, owner: str) 
 async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> None:
     """End one orphaned turn in the log and the database (steps 1-4 above)."""
     async with db.session() as session:
-        turn = await repo.get_turn(session=session, turn_id=turn_id)
+        turn = await repo.get_any_turn(session=session, turn_id=turn_id)
         if turn is None or turn.status != "running":
             return
         read = await event_log.read(turn_id, 0, wait=0)

@@ -86,7 +86,7 @@ class Cluster:
     async def remote_cancel(self, turn_id: str) -> None:
         """`TurnService.remote_cancel`: ask the replica that runs `turn_id` to cancel it."""
         async with self.db.session() as session:
-            turn = await repo.get_turn(session=session, turn_id=turn_id)
+            turn = await repo.get_any_turn(session=session, turn_id=turn_id)
         owner = turn.owner if turn is not None else None
         if owner is None:
             raise Conflict(f"turn {turn_id} has no owner that could cancel it")

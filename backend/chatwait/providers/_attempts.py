@@ -37,6 +37,11 @@ def track_attempts(on_first: Callable[[], None] | None = None) -> AttemptCounter
 
 async def count_request(request: httpx2.Request) -> None:
     """httpx event hook: one more attempt for the run that sent `request`."""
+    count_attempt()
+
+
+def count_attempt() -> None:
+    """One more attempt for the calling run (ChatWait's fast model sends without httpx)."""
     counter = _current.get()
     if counter is not None:
         counter.count += 1

@@ -1,23 +1,28 @@
 """A provider: one OpenAI-compatible endpoint, its key, its model allowlist.
 
 Every provider, the offline one included, is reached the same way: an `AsyncOpenAI`
-client with an explicit timeout and retry budget under an Agents SDK
-`OpenAIChatCompletionsModel`. What an endpoint does differently from OpenAI is its
-`quirks` (`_quirks.py`), applied where the agent and its model settings are built.
+client with an explicit timeout and retry budget under an Agents SDK Chat Completions model,
+the SDK's `OpenAIChatCompletionsModel` or ChatWait's `FastChatModel` (same requests, events,
+errors and retries for less CPU per token; `PROVIDER_CLIENT` picks, `chat_model` builds).
+What an endpoint does differently from OpenAI is its `quirks` (`_quirks.py`), applied where
+the agent and its model settings are built: the fast model builds its requests with the
+stock model's code from the same settings and tools, so both send the same body.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import httpx2
-from agents import Agent, OpenAIChatCompletionsModel, Tool
+from agents import Agent, Model, OpenAIChatCompletionsModel, Tool
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
 from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
+from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
 from chatwait.providers.prices import cost_usd
 
 MAX_CONNECTIONS = 4096
@@ -40,7 +45,10 @@ class Provider:
     accepts: Callable[[str], bool] | None = None
     """Extra models allowed beyond `models` (the offline provider's parametrised faults)."""
     quirks: Quirks = field(default_factory=Quirks)
+    client_kind: Literal["sdk", "fast"] = "fast"
+    """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
+    _fast: tuple[RequestFactory, StreamTransport] | None = field(default=None, repr=False)
 
     @property
     def available(self) -> bool:
@@ -69,6 +77,25 @@ class Provider:
             )
         return self._client
 
+    def chat_model(self, model: str) -> Model:
+        """The Agents SDK model one run streams `model` with, as `client_kind` says.
+
+        The reasoning replay hook reaches the stock model only: `FastChatModel` takes none
+        yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
+        """
+        if self.client_kind != "fast":
+            return OpenAIChatCompletionsModel(
+                model=model,
+                openai_client=self.client(),
+                should_replay_reasoning_content=reasoning_replay(self.quirks),
+            )
+        if self._fast is None:
+            self._fast = (RequestFactory(self.client()), StreamTransport(MAX_CONNECTIONS))
+        requests, transport = self._fast
+        return FastChatModel(
+            model, openai_client=self.client(), requests=requests, transport=transport
+        )
+
     def build_agent(
         self, *, agent_name: str, model: str, instructions: str, tools: Sequence[Tool] = ()
     ) -> Agent:
@@ -76,11 +103,7 @@ class Provider:
         return Agent(
             name=agent_name,
             instructions=instructions,
-            model=OpenAIChatCompletionsModel(
-                model=model,
-                openai_client=self.client(),
-                should_replay_reasoning_content=reasoning_replay(self.quirks),
-            ),
+            model=self.chat_model(model),
             model_settings=model_settings(self.quirks, retry=stream_retry(self.max_retries)),
             tools=offered_tools(self.quirks, tools),
         )
@@ -99,6 +122,10 @@ class Provider:
         return (self.api_key,) if self.api_key else ()
 
     async def aclose(self) -> None:
+        if self._fast is not None:
+            transport = self._fast[1]
+            self._fast = None
+            await transport.aclose()
         if self._client is not None:
             await self._client.close()
             self._client = None

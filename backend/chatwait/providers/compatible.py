@@ -18,5 +18,6 @@ def compatible_provider(spec: CompatibleProviderSettings, settings: Settings) ->
         default_model=spec.default_model or spec.models[0],
         timeout=settings.provider_timeout_seconds,
         max_retries=settings.provider_max_retries,
+        client_kind=settings.provider_client,
         price_provider=spec.price_provider,
     )

@@ -20,6 +20,7 @@ def gemini_provider(settings: Settings) -> Provider:
         default_model=settings.gemini_default_model,
         timeout=settings.provider_timeout_seconds,
         max_retries=settings.provider_max_retries,
+        client_kind=settings.provider_client,
         price_provider="google",
         unavailable_reason=None if key else "GEMINI_API_KEY is not set",
     )

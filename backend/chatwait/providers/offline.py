@@ -29,6 +29,7 @@ def offline_provider(settings: Settings) -> Provider:
         default_model="offline-1",
         timeout=settings.provider_timeout_seconds,
         max_retries=settings.provider_max_retries,
+        client_kind=settings.provider_client,
         accepts=is_offline_model,
         unavailable_reason=None if settings.offline_enabled else "OFFLINE_ENABLED is false",
     )

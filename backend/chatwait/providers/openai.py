@@ -16,6 +16,7 @@ def openai_provider(settings: Settings) -> Provider:
         default_model=settings.openai_default_model,
         timeout=settings.provider_timeout_seconds,
         max_retries=settings.provider_max_retries,
+        client_kind=settings.provider_client,
         price_provider="openai",
         unavailable_reason=None if key else "OPENAI_API_KEY is not set",
     )

@@ -104,6 +104,7 @@ def preset_provider(preset: Preset, settings: Settings) -> Provider:
         price_provider=preset.price_provider,
         unavailable_reason=reason,
         quirks=preset.quirks,
+        client_kind=settings.provider_client,
     )
 
 

@@ -1,6 +1,9 @@
 """Repository functions: keyword-only, one job each, the session passed in.
 
 Routes and turns never see a session: they call these through `Database.session()`.
+Every read of a user's data takes the owner (`user_id`) and finds nothing for anyone else:
+a foreign conversation or turn looks exactly like a missing one. The few unscoped reads
+(`get_any_turn`, `running_*`) are for the replicas' own bookkeeping, never for a request.
 """
 
 from __future__ import annotations
@@ -65,16 +68,22 @@ async def create_conversation(*, session: AsyncSession, user_id: str, title: str
     return conversation
 
 
-async def get_conversation(*, session: AsyncSession, conversation_id: str) -> Conversation | None:
-    return await session.get(Conversation, conversation_id)
+async def get_conversation(
+    *, session: AsyncSession, user_id: str, conversation_id: str
+) -> Conversation | None:
+    """The user's conversation, or None (missing or someone else's)."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None or conversation.user_id != user_id:
+        return None
+    return conversation
 
 
 async def get_conversation_with_turns(
-    *, session: AsyncSession, conversation_id: str
+    *, session: AsyncSession, user_id: str, conversation_id: str
 ) -> Conversation | None:
     query = (
         select(Conversation)
-        .where(Conversation.id == conversation_id)
+        .where(Conversation.id == conversation_id, Conversation.user_id == user_id)
         .options(selectinload(Conversation.turns).selectinload(Turn.runs))
     )
     return await session.scalar(query)
@@ -183,19 +192,47 @@ async def finish_turn(
     )
 
 
-async def get_turn(*, session: AsyncSession, turn_id: str) -> Turn | None:
+async def get_turn(*, session: AsyncSession, user_id: str, turn_id: str) -> Turn | None:
+    """The user's turn with its runs, or None (missing or someone else's)."""
+    query = (
+        select(Turn)
+        .join(Conversation, Turn.conversation_id == Conversation.id)
+        .where(Turn.id == turn_id, Conversation.user_id == user_id)
+        .options(selectinload(Turn.runs))
+    )
+    return await session.scalar(query)
+
+
+async def owns_turn(*, session: AsyncSession, user_id: str, turn_id: str) -> bool:
+    """Whether the turn exists and is the user's (one indexed lookup, no rows loaded)."""
+    query = (
+        select(Turn.id)
+        .join(Conversation, Turn.conversation_id == Conversation.id)
+        .where(Turn.id == turn_id, Conversation.user_id == user_id)
+    )
+    return await session.scalar(query) is not None
+
+
+async def get_any_turn(*, session: AsyncSession, turn_id: str) -> Turn | None:
+    """Any user's turn: for a replica ending a dead owner's turns or routing a cancel it
+    has already authorized, never to answer a request."""
     query = select(Turn).where(Turn.id == turn_id).options(selectinload(Turn.runs))
     return await session.scalar(query)
 
 
 async def agent_history(
-    *, session: AsyncSession, conversation_id: str, agent: str, limit: int
+    *, session: AsyncSession, user_id: str, conversation_id: str, agent: str, limit: int
 ) -> list[tuple[str, str | None]]:
     """(user message, this agent's answer or None) for the last `limit` finished turns."""
     turns = (
         await session.scalars(
             select(Turn)
-            .where(Turn.conversation_id == conversation_id, Turn.status != "running")
+            .join(Conversation, Turn.conversation_id == Conversation.id)
+            .where(
+                Turn.conversation_id == conversation_id,
+                Conversation.user_id == user_id,
+                Turn.status != "running",
+            )
             .order_by(Turn.created_at.desc())
             .limit(limit)
             .options(selectinload(Turn.runs))

@@ -34,6 +34,8 @@ class LiveTurn:
     transcript: list[LoggedEvent] = field(default_factory=list)
     runs: list[LiveRun] = field(default_factory=list)
     """In request order."""
+    user_id: str = ""
+    """Whose turn it is: only they may cancel it."""
     runs_going: int = 0
     """Runs not yet ended; the turn service counts them down."""
     cancel_status: EndStatus | None = None

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import LoggedEvent, LogRead, TurnEventLog
 from chatwait.store import Database, repo
-from chatwait.turns.records import TurnRecord
+from chatwait.turns.records import StartedTurn, TurnRecord
 from chatwait.turns.transcript import replay_events
 
 CATCH_UP_SECONDS = 1.0
@@ -31,8 +31,28 @@ class TurnReader:
         self.db = db
         self.wait_seconds = wait_seconds
 
-    async def open(self, turn_id: str, after: int) -> AsyncIterator[list[LoggedEvent]]:
-        """Check the turn exists and `after` is not past its end, then stream from there.
+    async def open(
+        self, turn_id: str, after: int, *, user_id: str
+    ) -> AsyncIterator[list[LoggedEvent]]:
+        """The user's turn after `after`: 404 when it is missing or someone else's.
+
+        Checked in the database before the event log is read, whichever log holds the
+        turn (an unscoped resumable stream let any user read another's live stream in
+        LibreChat, CVE-2026-31950).
+        """
+        async with self.db.session() as session:
+            if not await repo.owns_turn(session=session, user_id=user_id, turn_id=turn_id):
+                raise NotFound(f"turn {turn_id} does not exist")
+        return await self._open(turn_id, after)
+
+    async def open_started(
+        self, started: StartedTurn, after: int
+    ) -> AsyncIterator[list[LoggedEvent]]:
+        """The turn a start answered with: its caller owns it, nothing to look up."""
+        return await self._open(started.turn_id, after)
+
+    async def _open(self, turn_id: str, after: int) -> AsyncIterator[list[LoggedEvent]]:
+        """Check `after` is not past the turn's end, then stream from there.
 
         Events that were ready together come as one list, and SSE sends each list as one
         write: a busy server, or a run that streamed before its turn was stored, then pays
@@ -71,15 +91,16 @@ class TurnReader:
             return read
         return await self.event_log.read(turn_id, after, wait=0) or read
 
-    async def until_done(self, turn_id: str) -> None:
+    async def until_done(self, started: StartedTurn) -> None:
         """Until the turn has ended, wherever it runs (its `turn_done` is readable)."""
-        async for _ in await self.open(turn_id, 0):
+        async for _ in await self.open_started(started, 0):
             pass
 
-    async def record(self, turn_id: str) -> TurnRecord:
-        """The turn and its runs as stored now (`running` while live)."""
+    async def record(self, turn_id: str, *, user_id: str) -> TurnRecord:
+        """The user's turn and its runs as stored now (`running` while live); 404 when it
+        is missing or someone else's."""
         async with self.db.session() as session:
-            turn = await repo.get_turn(session=session, turn_id=turn_id)
+            turn = await repo.get_turn(session=session, user_id=user_id, turn_id=turn_id)
             if turn is None:
                 raise NotFound(f"turn {turn_id} does not exist")
             return TurnRecord.from_row(turn)
@@ -94,7 +115,7 @@ class TurnReader:
         as does one past the point where a survivor found a dead replica's log ending.
         """
         async with self.db.session() as session:
-            turn = await repo.get_turn(session=session, turn_id=turn_id)
+            turn = await repo.get_any_turn(session=session, turn_id=turn_id)
             if turn is None:
                 raise NotFound(f"turn {turn_id} does not exist")
             reset_after = 0 if not turn.transcript else turn.reset_after

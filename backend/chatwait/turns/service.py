@@ -78,32 +78,34 @@ class TurnService:
         self.reader = TurnReader(event_log=event_log, db=db)
         self.live: dict[str, LiveTurn] = {}
         self._drivers: set[asyncio.Task[None]] = set()
-        self._user_id: str | None = None
         self.unpublished: dict[str, LiveTurn] = {}
         """Ended turns the event log missed (it was unreachable); `republish` retries."""
         self.remote_cancel: Callable[[str], Awaitable[None]] | None = None
         """Set when turns may run on other replicas: asks the owner to cancel."""
 
     async def start(
-        self, request: TurnRequest, *, idempotency_key: str | None = None
+        self, request: TurnRequest, *, user_id: str, idempotency_key: str | None = None
     ) -> StartedTurn:
-        """Start a turn, or attach to the one an earlier request with the same key started.
+        """Start a turn for `user_id`, or attach to the one an earlier request of theirs
+        with the same key started.
 
         A key already remembered (in the database, or being started by this process)
         answers with that turn; the same key with a different request is refused. Two
         replicas racing on one key both start, and the one whose write loses cancels its
-        runs unseen and attaches to the winner's turn.
+        runs unseen and attaches to the winner's turn. Keys are the user's own: the same
+        key from someone else names another turn.
         """
         if idempotency_key is None:
-            turn = await self._start(request, None)
+            turn = await self._start(request, user_id, None)
             return StartedTurn(turn.turn_id, turn)
-        user_id = await self._local_user()
         keyed = KeyedStart(user_id, idempotency_key, request.fingerprint())
         return await self.keys.start_once(
-            keyed, self.db, lambda: self._start(request, keyed), self.live.get
+            keyed, self.db, lambda: self._start(request, user_id, keyed), self.live.get
         )
 
-    async def _start(self, request: TurnRequest, keyed: KeyedStart | None) -> LiveTurn:
+    async def _start(
+        self, request: TurnRequest, user_id: str, keyed: KeyedStart | None
+    ) -> LiveTurn:
         """Validate, start the runs, persist the turn, then emit `turn_started`.
 
         The turn's rows are written once every run has sent its provider request (or
@@ -122,9 +124,13 @@ class TurnService:
         histories: list[list[tuple[str, str | None]]] = [[] for _ in agents]
         if request.conversation_id is not None:
             async with self.db.session() as session:
-                conversation = await self._conversation(session, request.conversation_id, message)
-                histories = [await self._history(session, conversation.id, a) for a in agents]
-        turn = LiveTurn(repo.new_id(), "", self.event_log)
+                conversation = await self._conversation(
+                    session, user_id, request.conversation_id, message
+                )
+                histories = [
+                    await self._history(session, user_id, conversation.id, a) for a in agents
+                ]
+        turn = LiveTurn(repo.new_id(), "", self.event_log, user_id=user_id)
         turn.runs = [
             LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock)
             for agent, history in zip(agents, histories, strict=True)
@@ -133,7 +139,9 @@ class TurnService:
         try:
             await _until_dispatched(turn.runs)
             async with self.db.session() as session:
-                conversation = await self._conversation(session, request.conversation_id, message)
+                conversation = await self._conversation(
+                    session, user_id, request.conversation_id, message
+                )
                 await repo.create_turn(
                     session=session,
                     conversation=conversation,
@@ -148,15 +156,15 @@ class TurnService:
             self.live.pop(turn.turn_id, None)
             driver.cancel()
             raise
-        self._user_id = conversation.user_id  # committed: safe to reuse
         await turn.open(conversation.id)
         return turn
 
     async def _history(
-        self, session: AsyncSession, conversation_id: str, agent: ResolvedAgent
+        self, session: AsyncSession, user_id: str, conversation_id: str, agent: ResolvedAgent
     ) -> list[tuple[str, str | None]]:
         return await repo.agent_history(
             session=session,
+            user_id=user_id,
             conversation_id=conversation_id,
             agent=agent.spec.name,
             limit=self.settings.history_max_messages,
@@ -181,22 +189,17 @@ class TurnService:
         driver.add_done_callback(self._drivers.discard)
         return driver
 
-    async def _local_user(self) -> str:
-        """The single local user (created on first use); one SELECT per process."""
-        if self._user_id is None:
-            async with self.db.session() as session:
-                self._user_id = await repo.ensure_user(session=session)
-        return self._user_id
-
     async def _conversation(
-        self, session: AsyncSession, conversation_id: str | None, message: str
+        self, session: AsyncSession, user_id: str, conversation_id: str | None, message: str
     ) -> Conversation:
+        """The user's conversation to continue (404 if it is not theirs), or a new one."""
         if conversation_id is None:
-            user_id = self._user_id or await repo.ensure_user(session=session)
             return await repo.create_conversation(
                 session=session, user_id=user_id, title=repo.make_title(message)
             )
-        conversation = await repo.get_conversation(session=session, conversation_id=conversation_id)
+        conversation = await repo.get_conversation(
+            session=session, user_id=user_id, conversation_id=conversation_id
+        )
         if conversation is None:
             raise NotFound(f"conversation {conversation_id} does not exist")
         return conversation
@@ -268,19 +271,26 @@ class TurnService:
                 self.unpublished[turn.turn_id] = turn
 
     def cancel_local(self, turn_id: str, *, status: EndStatus = "cancelled") -> bool:
-        """Cancel the runs of a turn live in this process; False if it is not live here."""
+        """Cancel the runs of a turn live in this process; False if it is not live here.
+
+        Unscoped: for shutdown and for cancels a replica forwards after `cancel` checked
+        the owner.
+        """
         turn = self.live.get(turn_id)
         if turn is None:
             return False
         turn.cancel(status)
         return True
 
-    async def cancel(self, turn_id: str) -> str:
-        """Cancel a turn wherever it runs (wraps `cancel_local`): 404 unknown, 409 ended."""
-        if self.cancel_local(turn_id):
+    async def cancel(self, turn_id: str, *, user_id: str) -> str:
+        """Cancel the user's turn wherever it runs (wraps `cancel_local`): 404 unknown or
+        someone else's, 409 ended."""
+        live = self.live.get(turn_id)
+        if live is not None and live.user_id == user_id:
+            self.cancel_local(turn_id)
             return "cancelling"
         async with self.db.session() as session:
-            turn = await repo.get_turn(session=session, turn_id=turn_id)
+            turn = await repo.get_turn(session=session, user_id=user_id, turn_id=turn_id)
         if turn is None:
             raise NotFound(f"turn {turn_id} does not exist")
         if turn.status != "running":
@@ -302,7 +312,7 @@ class TurnService:
         if started.live is not None:
             await started.live.finished.wait()
         else:
-            await self.reader.until_done(started.turn_id)
+            await self.reader.until_done(started)
 
     async def shutdown(self, grace: float) -> None:
         """Let runs finish for `grace` seconds, then end the rest `interrupted`."""

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, status
 from sse_starlette import EventSourceResponse
 
-from chatwait.api.deps import RuntimeDep
+from chatwait.api.deps import CurrentUser, RuntimeDep
 from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnRecord
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
 from chatwait.errors import ValidationFailed
@@ -83,18 +83,21 @@ async def _stream(
 
 @router.post("/wait", response_model=TurnRecord, responses=ERROR_RESPONSES)
 async def chat_wait(
-    body: ChatRequest, runtime: RuntimeDep, idempotency_key: IdempotencyKey
+    body: ChatRequest, runtime: RuntimeDep, user: CurrentUser, idempotency_key: IdempotencyKey
 ) -> TurnRecord:
     """Run a turn and answer once, with every run's final output and metadata."""
-    started = await runtime.turns.start(_turn_request(body), idempotency_key=idempotency_key)
+    started = await runtime.turns.start(
+        _turn_request(body), user_id=user.user_id, idempotency_key=idempotency_key
+    )
     await runtime.turns.wait(started)
-    return await runtime.reader.record(started.turn_id)
+    return await runtime.reader.record(started.turn_id, user_id=user.user_id)
 
 
 @router.post("/streaming", response_class=EventSourceResponse, responses=SSE_RESPONSE)
 async def chat_streaming(
     body: ChatRequest,
     runtime: RuntimeDep,
+    user: CurrentUser,
     idempotency_key: IdempotencyKey,
     last_event_id: LastEventId = None,
 ) -> EventSourceResponse:
@@ -103,9 +106,12 @@ async def chat_streaming(
     With an `Idempotency-Key` an earlier request already used, this streams that turn
     instead: from the start, or after `Last-Event-ID`.
     """
-    started = await runtime.turns.start(_turn_request(body), idempotency_key=idempotency_key)
+    started = await runtime.turns.start(
+        _turn_request(body), user_id=user.user_id, idempotency_key=idempotency_key
+    )
     after = _resume_point(last_event_id, None) if started.attached else 0
-    return await _stream(runtime, runtime.reader.open(started.turn_id, after), started.turn_id)
+    opening = runtime.reader.open_started(started, after)
+    return await _stream(runtime, opening, started.turn_id)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -123,18 +129,21 @@ def _resume_point(last_event_id: str | None, after: int | None) -> int:
 async def chat_resume(
     turn_id: uuid.UUID,
     runtime: RuntimeDep,
+    user: CurrentUser,
     last_event_id: LastEventId = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
 ) -> EventSourceResponse:
     """Every event after `Last-Event-ID` (or `after`) once, then the live tail."""
-    opening = runtime.reader.open(str(turn_id), _resume_point(last_event_id, after))
+    opening = runtime.reader.open(
+        str(turn_id), _resume_point(last_event_id, after), user_id=user.user_id
+    )
     return await _stream(runtime, opening, str(turn_id))
 
 
 @router.get("/turns/{turn_id}", response_model=TurnRecord, responses=ERROR_RESPONSES)
-async def get_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> TurnRecord:
+async def get_turn(turn_id: uuid.UUID, runtime: RuntimeDep, user: CurrentUser) -> TurnRecord:
     """A turn and its runs as stored now (status `running` while live)."""
-    return await runtime.reader.record(str(turn_id))
+    return await runtime.reader.record(str(turn_id), user_id=user.user_id)
 
 
 @router.post(
@@ -143,6 +152,7 @@ async def get_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> TurnRecord:
     status_code=status.HTTP_202_ACCEPTED,
     responses=ERROR_RESPONSES,
 )
-async def cancel_turn(turn_id: uuid.UUID, runtime: RuntimeDep) -> dict[str, str]:
+async def cancel_turn(turn_id: uuid.UUID, runtime: RuntimeDep, user: CurrentUser) -> dict[str, str]:
     """Cancel a live turn: its unfinished runs end `cancelled`."""
-    return {"turn_id": str(turn_id), "status": await runtime.turns.cancel(str(turn_id))}
+    status = await runtime.turns.cancel(str(turn_id), user_id=user.user_id)
+    return {"turn_id": str(turn_id), "status": status}
