@@ -13,13 +13,16 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SAMPLE_SECRET_KEY = "change-me-to-48-random-characters-see-docs-security"
 """The placeholder `.env.example` ships: never accepted as a real key."""
 
 MIN_SECRET_KEY_BYTES = 32
+
+PRESET_NAMES = ("anthropic", "openrouter", "deepseek", "groq", "mistral", "xai", "ollama")
+"""Provider presets: each has `<name>_models` and `<name>_default_model` settings below."""
 
 
 class UnsafeSettings(Exception):
@@ -119,6 +122,79 @@ class Settings(BaseSettings):
         alias="GEMINI_MODELS",
     )
     gemini_default_model: str = Field("gemini-2.5-flash", alias="GEMINI_DEFAULT_MODEL")
+    # Presets (docs/providers.md): each is enabled by its key; <NAME>_DEFAULT_MODEL unset =
+    # the first of <NAME>_MODELS.
+    anthropic_api_key: SecretStr | None = Field(None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: str = Field("https://api.anthropic.com/v1/", alias="ANTHROPIC_BASE_URL")
+    anthropic_models: list[str] = Field(
+        default_factory=lambda: ["claude-haiku-5-5", "claude-sonnet-5-5", "claude-opus-5-5"],
+        alias="ANTHROPIC_MODELS",
+        min_length=1,
+    )
+    anthropic_default_model: str | None = Field(None, alias="ANTHROPIC_DEFAULT_MODEL")
+    openrouter_api_key: SecretStr | None = Field(None, alias="OPENROUTER_API_KEY")
+    openrouter_base_url: str = Field("https://openrouter.ai/api/v1", alias="OPENROUTER_BASE_URL")
+    openrouter_models: list[str] = Field(
+        default_factory=lambda: [
+            "openai/gpt-5-mini",
+            "anthropic/claude-sonnet-5.5",
+            "google/gemini-3.5-flash",
+            "deepseek/deepseek-v4.1-flash",
+            "x-ai/grok-4.3",
+        ],
+        alias="OPENROUTER_MODELS",
+        min_length=1,
+    )
+    openrouter_default_model: str | None = Field(None, alias="OPENROUTER_DEFAULT_MODEL")
+    deepseek_api_key: SecretStr | None = Field(None, alias="DEEPSEEK_API_KEY")
+    deepseek_base_url: str = Field("https://api.deepseek.com/v1", alias="DEEPSEEK_BASE_URL")
+    deepseek_models: list[str] = Field(
+        default_factory=lambda: ["deepseek-flash", "deepseek-v4-pro"],
+        alias="DEEPSEEK_MODELS",
+        min_length=1,
+    )
+    deepseek_default_model: str | None = Field(None, alias="DEEPSEEK_DEFAULT_MODEL")
+    groq_api_key: SecretStr | None = Field(None, alias="GROQ_API_KEY")
+    groq_base_url: str = Field("https://api.groq.com/openai/v1", alias="GROQ_BASE_URL")
+    groq_models: list[str] = Field(
+        default_factory=lambda: [
+            "llama-3.3-70b-versatile",
+            "openai/gpt-oss-120b",
+            "openai/gpt-oss-20b",
+            "llama-3.1-8b-instant",
+        ],
+        alias="GROQ_MODELS",
+        min_length=1,
+    )
+    groq_default_model: str | None = Field(None, alias="GROQ_DEFAULT_MODEL")
+    mistral_api_key: SecretStr | None = Field(None, alias="MISTRAL_API_KEY")
+    mistral_base_url: str = Field("https://api.mistral.ai/v1", alias="MISTRAL_BASE_URL")
+    mistral_models: list[str] = Field(
+        default_factory=lambda: [
+            "mistral-small-latest",
+            "mistral-medium-latest",
+            "mistral-large-latest",
+        ],
+        alias="MISTRAL_MODELS",
+        min_length=1,
+    )
+    mistral_default_model: str | None = Field(None, alias="MISTRAL_DEFAULT_MODEL")
+    xai_api_key: SecretStr | None = Field(None, alias="XAI_API_KEY")
+    xai_base_url: str = Field("https://api.x.ai/v1", alias="XAI_BASE_URL")
+    xai_models: list[str] = Field(
+        default_factory=lambda: ["grok-4.3", "grok-4.7"],
+        alias="XAI_MODELS",
+        min_length=1,
+    )
+    xai_default_model: str | None = Field(None, alias="XAI_DEFAULT_MODEL")
+    ollama_base_url: str | None = Field(None, alias="OLLAMA_BASE_URL")
+    """An Ollama server's OpenAI-compatible URL (http://127.0.0.1:11434/v1); unset = no Ollama."""
+    ollama_models: list[str] = Field(
+        default_factory=lambda: ["llama3.2", "qwen3", "gpt-oss:20b"],
+        alias="OLLAMA_MODELS",
+        min_length=1,
+    )
+    ollama_default_model: str | None = Field(None, alias="OLLAMA_DEFAULT_MODEL")
     compatible_providers: list[CompatibleProviderSettings] = Field(
         default_factory=list, alias="COMPATIBLE_PROVIDERS"
     )
@@ -173,6 +249,16 @@ class Settings(BaseSettings):
         if url.startswith("sqlite://"):
             return "sqlite+aiosqlite://" + url[len("sqlite://") :]
         return url
+
+    @model_validator(mode="after")
+    def _preset_defaults_are_listed(self) -> Settings:
+        """A preset's default model must be one of its models, or every default turn 4xx's."""
+        for name in PRESET_NAMES:
+            default = getattr(self, f"{name}_default_model")
+            if default is not None and default not in getattr(self, f"{name}_models"):
+                prefix = name.upper()
+                raise ValueError(f"{prefix}_DEFAULT_MODEL {default!r} is not in {prefix}_MODELS")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

@@ -16,6 +16,7 @@ import pytest
 from agents.exceptions import AgentsException, ModelBehaviorError
 
 from chatwait.providers import redact, translate_error
+from tests.providers._stand_in import MISTRAL_STREAM_OPTIONS_422
 from tests.support.recordings import error_message, recording
 
 KEY = "sk-test-errors-UNIT-0a1b2c3d4e"
@@ -207,6 +208,9 @@ async def test_provider_echoing_the_configured_key_is_redacted() -> None:
     [
         "sk-proj-AbCdEf0123456789",
         "sk-ant-api03-abc_DEF-123456",
+        "sk-or-v1-0123456789abcdef0123",
+        "gsk_AbCdEf0123456789GhIjKl",
+        "xai-AbCdEf0123456789GhIjKlMn",
         "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv",
         "Bearer eyJhbGciOi.payload.sig",
     ],
@@ -222,5 +226,47 @@ def test_configured_secrets_of_any_shape_are_redacted() -> None:
 
 
 def test_redaction_leaves_ordinary_text_and_tiny_secrets_alone() -> None:
-    text = "a sketch of skies at 5 pm, ask-me-anything"
+    text = "a sketch of skies at 5 pm, ask-me-anything, xai-based, gsk_v2"
     assert redact(text, ["", "a", "pm"]) == text
+
+
+async def test_mistral_validation_body_says_what_was_refused() -> None:
+    exc = await _raised(_answer(422, json.dumps(MISTRAL_STREAM_OPTIONS_422)))
+    failure = translate_error(exc, provider="mistral", started=False)
+    assert (failure.code, failure.retryable) == ("bad_request", False)
+    assert failure.message == (
+        "mistral answered HTTP 422: Extra inputs are not permitted "
+        "(body.stream_options.include_usage)"
+    )
+
+
+async def test_error_event_inside_a_stream_keeps_the_providers_words() -> None:
+    """OpenRouter reports an upstream failure after the 200 as a data event with `error`."""
+    chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+    events = [
+        {**chunk, "choices": [{"index": 0, "delta": {"content": "Hel"}, "finish_reason": None}]},
+        {**chunk, "error": {"code": 502, "message": "Upstream provider disconnected"}},
+    ]
+    body = "".join(f"data: {json.dumps(event)}\n\n" for event in events)
+    http = httpx2.AsyncClient(
+        transport=httpx2.MockTransport(
+            lambda request: httpx2.Response(
+                200, content=body.encode(), headers={"content-type": "text/event-stream"}
+            )
+        )
+    )
+    client = openai.AsyncOpenAI(
+        base_url="http://provider.test/v1", api_key=KEY, max_retries=0, http_client=http
+    )
+    async with client:
+        stream = await client.chat.completions.create(
+            model="m", messages=[{"role": "user", "content": "hi"}], stream=True
+        )
+        with pytest.raises(openai.APIError) as info:
+            async for _ in stream:
+                pass
+    failure = translate_error(info.value, provider="openrouter", started=True)
+    assert (failure.code, failure.retryable) == ("provider_error", False)
+    assert failure.message == (
+        "openrouter reported an error mid-stream: Upstream provider disconnected"
+    )

@@ -10,10 +10,13 @@ import pytest
 from chatwait.config import Settings
 from chatwait.errors import AgentUnavailable, UnknownAgent, UnknownModel, ValidationFailed
 from chatwait.providers import ProviderRegistry
+from chatwait.providers.presets import PRESETS
 
 OPENAI_KEY = "sk-test-registry-openai-11aa"
 GEMINI_KEY = "AIzaTEST-registry-gemini-22bb33cc44"
 LOCAL = {"name": "local", "base_url": "http://127.0.0.1:11434/v1", "models": ["llama3", "qwen"]}
+PRESET_NAMES = [preset.name for preset in PRESETS]
+UNSET_PRESETS = {preset.enabling_setting: None for preset in PRESETS}
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -21,6 +24,7 @@ def _settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "OPENAI_API_KEY": None,
         "GEMINI_API_KEY": None,
+        **UNSET_PRESETS,
         "COMPATIBLE_PROVIDERS": [],
         "DEFAULT_AGENTS": None,
         "OFFLINE_ENABLED": True,
@@ -42,7 +46,7 @@ def test_without_keys_the_offline_agents_are_the_default() -> None:
     registry = _registry()
     assert registry.default_agents == ["offline", "offline-2"]
     agents = _described(registry)
-    assert list(agents) == ["openai", "gemini", "offline", "offline-2"]
+    assert list(agents) == ["openai", "gemini", *PRESET_NAMES, "offline", "offline-2"]
     assert agents["openai"]["available"] is False
     assert agents["openai"]["reason"] == "OPENAI_API_KEY is not set"
     assert agents["gemini"]["reason"] == "GEMINI_API_KEY is not set"
@@ -79,7 +83,8 @@ def test_offline_disabled_and_no_keys_leaves_nothing_to_run() -> None:
 
 def test_resolve_names_the_problem() -> None:
     registry = _registry(OPENAI_API_KEY=OPENAI_KEY)
-    with pytest.raises(UnknownAgent, match="known agents: openai, gemini, offline, offline-2"):
+    known = ", ".join(["openai", "gemini", *PRESET_NAMES, "offline", "offline-2"])
+    with pytest.raises(UnknownAgent, match=f"known agents: {known}$"):
         registry.resolve("nobody", None)
     with pytest.raises(AgentUnavailable, match="GEMINI_API_KEY is not set"):
         registry.resolve("gemini", None)
@@ -131,7 +136,7 @@ def test_compatible_providers_come_from_json_settings(monkeypatch: pytest.Monkey
     """COMPATIBLE_PROVIDERS is a JSON list in the environment; keyless servers are usable."""
     keyed = {**LOCAL, "name": "router", "api_key": "sk-test-router-33dd", "default_model": "qwen"}
     monkeypatch.setenv("COMPATIBLE_PROVIDERS", json.dumps([LOCAL, keyed]))
-    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "DEFAULT_AGENTS"):
+    for name in ("OPENAI_API_KEY", "GEMINI_API_KEY", "DEFAULT_AGENTS", *UNSET_PRESETS):
         monkeypatch.delenv(name, raising=False)
     registry = ProviderRegistry.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
     agents = _described(registry)

@@ -22,9 +22,12 @@ from chatwait.errors import RunFailure
 
 _KEY_PATTERNS = re.compile(
     r"((?<![A-Za-z0-9])sk-[A-Za-z0-9_\-]{6,}|(?<![A-Za-z0-9])AIza[0-9A-Za-z_\-]{20,}"
+    r"|(?<![A-Za-z0-9])(?:gsk_|xai-)[A-Za-z0-9_\-]{16,}"
     r"|Bearer\s+[A-Za-z0-9._\-]{6,})"
 )
-"""Key shapes, anchored at a word start so "ask-me-anything" or "risk-based" survive."""
+"""Key shapes (OpenAI, Anthropic `sk-ant-`, OpenRouter `sk-or-`, DeepSeek `sk-`, Gemini
+`AIza`, Groq `gsk_`, xAI `xai-`), anchored at a word start so "ask-me-anything" survives.
+Mistral keys have no prefix: only the configured key itself is redacted for them."""
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -41,8 +44,24 @@ def _error_detail(body: object) -> tuple[str | None, str | None]:
         body = body[0].get("error", body[0])
     if isinstance(body, dict):
         message, code = body.get("message"), body.get("code") or body.get("status")
+        if isinstance(message, dict):
+            message = _validation_detail(message) or json.dumps(message)
         return (str(message) if message else None, str(code) if code is not None else None)
     return None, None
+
+
+def _validation_detail(message: dict[str, object]) -> str | None:
+    """Mistral's 422 nests pydantic errors in `message.detail` (openai-agents-python#442):
+    "Extra inputs are not permitted (body.stream_options.include_usage)"."""
+    details = message.get("detail")
+    if not isinstance(details, list):
+        return None
+    parts = [
+        f"{d.get('msg')} ({'.'.join(map(str, d.get('loc') or ()))})"
+        for d in details
+        if isinstance(d, dict) and d.get("msg")
+    ]
+    return "; ".join(parts) or None
 
 
 _STATUS_CODES: tuple[tuple[type[openai.APIStatusError], str, bool], ...] = (
@@ -137,6 +156,14 @@ def _classify(exc: BaseException, *, provider: str, started: bool) -> RunFailure
                 retryable=True,
             )
         return RunFailure(f"could not reach {provider}", code="connection_error", retryable=True)
+    if isinstance(exc, openai.APIError):
+        # An error event inside a 200 stream (OpenRouter sends upstream failures this way,
+        # after the status is long gone): the provider's own words, never retried.
+        message, _ = _error_detail(exc.body)
+        return RunFailure(
+            f"{provider} reported an error mid-stream: {message or exc.message}",
+            code="provider_error",
+        )
     return RunFailure(
         f"unexpected error while talking to {provider} ({type(exc).__name__})",
         code="internal_error",

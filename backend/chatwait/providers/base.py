@@ -4,21 +4,23 @@ Every provider, the offline one included, is reached the same way: an `AsyncOpen
 client with an explicit timeout and retry budget under an Agents SDK Chat Completions model,
 the SDK's `OpenAIChatCompletionsModel` or ChatWait's `FastChatModel` (same requests, events,
 errors and retries for less CPU per token; `PROVIDER_CLIENT` picks, `chat_model` builds).
-The SDK asks for usage in streams only when the host is api.openai.com, so
-`include_usage=True` is set for every provider.
+What an endpoint does differently from OpenAI is its `quirks` (`_quirks.py`), applied where
+the agent and its model settings are built: the fast model builds its requests with the
+stock model's code from the same settings and tools, so both send the same body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel
+from agents import Agent, Model, OpenAIChatCompletionsModel, Tool
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
+from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
 from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
 from chatwait.providers.prices import cost_usd
@@ -42,6 +44,7 @@ class Provider:
     unavailable_reason: str | None = None
     accepts: Callable[[str], bool] | None = None
     """Extra models allowed beyond `models` (the offline provider's parametrised faults)."""
+    quirks: Quirks = field(default_factory=Quirks)
     client_kind: Literal["sdk", "fast"] = "fast"
     """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
@@ -75,9 +78,17 @@ class Provider:
         return self._client
 
     def chat_model(self, model: str) -> Model:
-        """The Agents SDK model one run streams `model` with, as `client_kind` says."""
+        """The Agents SDK model one run streams `model` with, as `client_kind` says.
+
+        The reasoning replay hook reaches the stock model only: `FastChatModel` takes none
+        yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
+        """
         if self.client_kind != "fast":
-            return OpenAIChatCompletionsModel(model=model, openai_client=self.client())
+            return OpenAIChatCompletionsModel(
+                model=model,
+                openai_client=self.client(),
+                should_replay_reasoning_content=reasoning_replay(self.quirks),
+            )
         if self._fast is None:
             self._fast = (RequestFactory(self.client()), StreamTransport(MAX_CONNECTIONS))
         requests, transport = self._fast
@@ -85,13 +96,16 @@ class Provider:
             model, openai_client=self.client(), requests=requests, transport=transport
         )
 
-    def build_agent(self, *, agent_name: str, model: str, instructions: str) -> Agent:
-        """An Agents SDK agent answering with `model` through this provider."""
+    def build_agent(
+        self, *, agent_name: str, model: str, instructions: str, tools: Sequence[Tool] = ()
+    ) -> Agent:
+        """An Agents SDK agent answering with `model` through this provider, quirks applied."""
         return Agent(
             name=agent_name,
             instructions=instructions,
             model=self.chat_model(model),
-            model_settings=ModelSettings(include_usage=True, retry=stream_retry(self.max_retries)),
+            model_settings=model_settings(self.quirks, retry=stream_retry(self.max_retries)),
+            tools=offered_tools(self.quirks, tools),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:

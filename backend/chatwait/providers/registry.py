@@ -16,6 +16,7 @@ from chatwait.providers.compatible import compatible_provider
 from chatwait.providers.gemini import gemini_provider
 from chatwait.providers.offline import OFFLINE_AGENTS, offline_provider
 from chatwait.providers.openai import openai_provider
+from chatwait.providers.presets import preset_providers
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class ProviderRegistry:
     @classmethod
     def from_settings(cls, settings: Settings) -> ProviderRegistry:
         providers = [openai_provider(settings), gemini_provider(settings)]
+        providers += preset_providers(settings)
         providers += [compatible_provider(p, settings) for p in settings.compatible_providers]
         agents = [AgentSpec(p.name, p, p.default_model) for p in providers]
         offline = offline_provider(settings)
