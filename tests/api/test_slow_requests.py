@@ -8,13 +8,18 @@ would fail the test by that timeout, a server that dropped it answers or closes 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from starlette.types import Receive, Scope, Send
+from uvicorn.server import ServerState
 
+from chatwait.api.slow_requests import deadline_protocol
 from tests.support.databases import throwaway_database
 from tests.support.processes import ChildServer, chatwait_server
 
@@ -111,3 +116,61 @@ def test_whole_requests_one_after_another_are_served(server: ChildServer) -> Non
         for _ in range(3):
             sock.sendall(_head(len(body)) + body)
             assert _response(sock).startswith(b"HTTP/1.1 200 ")
+
+
+class _Transport(asyncio.Transport):
+    """What the protocol writes, and whether it closed; no socket."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.written = b""
+        self.closed = False
+        self.answered = asyncio.Event()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += bytes(data)
+        self.answered.set()
+
+    def close(self) -> None:
+        self.closed = True
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return {"sockname": ("127.0.0.1", 8000), "peername": ("127.0.0.1", 50000)}.get(
+            name, default
+        )
+
+
+async def test_a_body_arriving_in_the_heads_read_is_not_taken_for_a_large_head() -> None:
+    """A fast client's first read holds the head and 100 KiB of body: that is a small head
+    (the app answers), not a 431. Fed in one `data_received`, as the kernel may deliver it."""
+    received: list[bytes] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            received.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    config = uvicorn.Config(app, lifespan="off", log_level="warning")
+    protocol_class = deadline_protocol(head_timeout=5, body_timeout=5)
+    protocol = protocol_class(config, ServerState(), {}, _loop=asyncio.get_running_loop())
+    transport = _Transport()
+    protocol.connection_made(transport)
+    body = b"z" * (100 * 1024)
+    protocol.data_received(_head(len(body)) + body)
+    await asyncio.wait_for(transport.answered.wait(), READ_LIMIT)
+    assert transport.written.startswith(b"HTTP/1.1 204 "), transport.written[:100]
+    assert b"".join(received) == body
+    protocol.connection_lost(None)

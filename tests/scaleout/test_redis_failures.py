@@ -119,6 +119,8 @@ def test_losing_redis_mid_turn_leaves_this_replicas_streams_going_and_catches_re
     """The replica running a turn serves its readers from memory: Redis going away mid-turn
     stops nothing there, and the turn reaches Redis whole once Redis is back (empty)."""
     a = single["a"]
+    (b,) = single.start("b", SIM_TOKENS_PER_SECOND="1", SIM_ANSWER_TOKENS="600")
+    on_b = streams.start(b.base_url, BODY, limit=1)[0].data["turn_id"]  # runs for minutes
     with ThreadPoolExecutor(1) as pool:
         follower = streams.Follower(pool, a.base_url, "POST", "/chat/streaming", json_body=BODY)
         follower.wait_for(lambda events: streams.deltas(events) >= 3)
@@ -129,8 +131,8 @@ def test_losing_redis_mid_turn_leaves_this_replicas_streams_going_and_catches_re
     assert [e.seq for e in head] == list(range(1, len(head) + 1))
     turn_id = head[0].data["turn_id"]
     assert streams.resume(a.base_url, turn_id, 0) == head, "a resume here: from memory"
-    elsewhere = streams.resume(a.base_url, "00000000-0000-4000-8000-000000000001", 0)
-    assert [e.type for e in elsewhere] == ["error"], "a turn only Redis could hold: an error"
+    elsewhere = streams.resume(a.base_url, on_b, 0)
+    assert [e.type for e in elsewhere] == ["error"], "b's turn, only Redis could hold: an error"
     assert elsewhere[0].data["error"]["code"] == "event_log_unavailable"
     assert streams.start(a.base_url, BODY)[-1].type == "turn_done"
     waited = httpx.post(f"{a.base_url}/chat/wait", json=BODY, timeout=60)

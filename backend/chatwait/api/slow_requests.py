@@ -66,12 +66,16 @@ class DeadlineProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._phase == "head":
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._refuse(_431)
-                return
+        if self._phase != "head":
+            super().data_received(data)
+            return
+        # One read may hold the head and the start of the body (or a head and a whole
+        # request): it is the head still unfinished after parsing that is too large.
+        self._head_bytes += len(data)
         super().data_received(data)
+        unfinished = self._phase == "head" and not self.transport.is_closing()
+        if unfinished and self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse(_431)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
