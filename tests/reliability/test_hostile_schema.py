@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ from tests.reliability._db import query
 from tests.reliability._figures import record_figure
 from tests.support import app as support_app
 from tests.support.app import running_app
+from tests.support.eventually import eventually
 
 MAX_EXAMPLES = 40
 SPEC = create_app(
@@ -137,8 +137,9 @@ def test_nothing_is_left_running_after_the_fuzzing(live: Live) -> None:
 
 
 def _wait_no_running(database_url: str, limit: float = 60.0) -> None:
-    deadline = time.monotonic() + limit
-    while query(database_url, "SELECT id FROM runs WHERE status = 'running'"):
-        assert time.monotonic() < deadline, "runs still running after the fuzzing"
-        time.sleep(0.05)
+    eventually(
+        lambda: not query(database_url, "SELECT id FROM runs WHERE status = 'running'"),
+        timeout=limit,
+        message="runs still running after the fuzzing",
+    )
     assert not query(database_url, "SELECT id FROM turns WHERE status = 'running'")
