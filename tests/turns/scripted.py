@@ -105,11 +105,9 @@ class ScriptedProvider(Provider):
         )
 
 
-def scripted_service(
-    tmp_path: Path, db: Database, agents: list[str], **settings: Any
-) -> tuple[TurnService, ScriptedProvider]:
-    """A `TurnService` over `db` whose agents are scripted; no server, no socket."""
-    provider = ScriptedProvider(
+def scripted_provider(agents: list[str]) -> ScriptedProvider:
+    """A provider with an empty script list per agent name."""
+    return ScriptedProvider(
         name="scripted",
         base_url="http://scripted.invalid/v1",
         api_key=None,
@@ -117,6 +115,13 @@ def scripted_service(
         default_model="scripted-1",
         scripts={name: [] for name in agents},
     )
+
+
+def scripted_service(
+    tmp_path: Path, db: Database, agents: list[str], **settings: Any
+) -> tuple[TurnService, ScriptedProvider]:
+    """A `TurnService` over `db` whose agents are scripted; no server, no socket."""
+    provider = scripted_provider(agents)
     registry = ProviderRegistry([AgentSpec(n, provider, "scripted-1") for n in agents], agents)
     config = Settings(  # type: ignore[call-arg]
         _env_file=None, CHATWAIT_DATA_DIR=str(tmp_path), CHATWAIT_UI=False, **settings
