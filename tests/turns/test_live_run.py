@@ -8,8 +8,10 @@ script or the turn sets, never on time.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import json
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -209,3 +211,18 @@ async def test_cancelling_the_caller_propagates_and_stops_the_run() -> None:
         await caller
     assert run.task is not None and run.task.done()
     assert run.dispatched.is_set()
+
+
+async def test_an_ended_run_is_not_kept_alive_by_the_context_its_request_went_out_in() -> None:
+    """A provider's pooled connection keeps the context of the request that opened it,
+    and with it the run's attempt counter: that must not keep the turn alive."""
+    provider = scripted_provider(["alpha"])
+    script = Script(["a"])
+    provider.scripts["alpha"].append(script)
+    run = _run(provider)
+    record = await complete_run(run, OPTIONS)
+    assert record.status == "done" and script.sent_in, "the request went out"
+    turn = weakref.ref(run.turn)
+    del run
+    gc.collect()
+    assert turn() is None, gc.get_referrers(turn())
