@@ -12,7 +12,6 @@ from agents import set_tracing_disabled
 
 from chatwait.cluster import Cluster
 from chatwait.config import Settings
-from chatwait.config_file import config_path, load_settings_config
 from chatwait.event_log import (
     EventLogUnavailable,
     MemoryEventLog,
@@ -20,9 +19,9 @@ from chatwait.event_log import (
     ReplicatedEventLog,
     TurnEventLog,
 )
-from chatwait.providers import ProviderRegistry, builtin_agents, configured_agents
+from chatwait.providers import ProviderRegistry, configured_agents, load_agent_setup
 from chatwait.store import Database, repo, upgrade_database
-from chatwait.tools import BUILTIN_TOOLS, McpServers
+from chatwait.tools import McpServers
 from chatwait.turns import TurnReader, TurnService
 
 logger = logging.getLogger("chatwait.runtime")
@@ -66,24 +65,17 @@ class Runtime:
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         set_tracing_disabled(not settings.tracing_enabled)
-        builtin = builtin_agents(settings)
-        config = load_settings_config(  # a bad file stops the start, every problem listed
-            settings,
-            known_providers={agent.provider.name for agent in builtin},
-            known_tools=set(BUILTIN_TOOLS),
+        setup = load_agent_setup(settings)  # a bad config file stops the start here
+        mcp = McpServers(
+            setup.config.mcp_servers, call_timeout_seconds=settings.tool_timeout_seconds
         )
-        mcp = McpServers(config.mcp_servers, call_timeout_seconds=settings.tool_timeout_seconds)
         configured = configured_agents(
-            config,
-            builtin,
-            mcp,
-            tool_timeout_seconds=settings.tool_timeout_seconds,
-            path=config_path(settings),
+            setup, mcp, tool_timeout_seconds=settings.tool_timeout_seconds
         )
         await mcp.start()
         try:
             runtime = await cls._start(
-                settings, ProviderRegistry.from_settings(settings, builtin, configured)
+                settings, ProviderRegistry.from_settings(settings, setup.builtin, configured)
             )
         except BaseException:
             await mcp.close()

@@ -3,7 +3,7 @@
 from chatwait.providers._attempts import AttemptCounter, track_attempts
 from chatwait.providers._errors import redact, translate_error
 from chatwait.providers.base import Provider
-from chatwait.providers.configured import configured_agents
+from chatwait.providers.configured import AgentSetup, configured_agents, load_agent_setup
 from chatwait.providers.registry import (
     AgentSpec,
     ProviderRegistry,
@@ -12,6 +12,7 @@ from chatwait.providers.registry import (
 )
 
 __all__ = [
+    "AgentSetup",
     "AgentSpec",
     "AttemptCounter",
     "Provider",
@@ -19,6 +20,7 @@ __all__ = [
     "ResolvedAgent",
     "builtin_agents",
     "configured_agents",
+    "load_agent_setup",
     "redact",
     "track_attempts",
     "translate_error",

@@ -7,43 +7,62 @@ built-in tools and MCP servers (the process's shared, supervised handles).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from agents import ModelSettings
 from openai.types.shared import Reasoning
 
-from chatwait.config_file import AgentConfig, ChatWaitConfig, ConfigFileError, ConfigIssue
+from chatwait.config import Settings
+from chatwait.config_file import (
+    AgentConfig,
+    ChatWaitConfig,
+    ConfigFileError,
+    ConfigIssue,
+    config_path,
+    load_settings_config,
+)
 from chatwait.providers.base import Provider
-from chatwait.providers.registry import AgentSpec
-from chatwait.tools import McpServers, builtin_tools
+from chatwait.providers.registry import AgentSpec, builtin_agents
+from chatwait.tools import BUILTIN_TOOLS, McpServers, builtin_tools
 
 
-def configured_agents(
-    config: ChatWaitConfig,
-    builtin: Sequence[AgentSpec],
-    mcp: McpServers,
-    *,
-    tool_timeout_seconds: float,
-    path: Path | None = None,
-) -> list[AgentSpec]:
-    """One `AgentSpec` per `[[agents]]` entry; a name taken by a built-in agent is an error."""
-    providers: dict[str, Provider] = {}
-    for spec in builtin:
-        providers.setdefault(spec.provider.name, spec.provider)
+@dataclass(frozen=True, slots=True)
+class AgentSetup:
+    """The settings' agents and the config file, checked against each other."""
+
+    builtin: list[AgentSpec]
+    config: ChatWaitConfig
+
+
+def load_agent_setup(settings: Settings) -> AgentSetup:
+    """The built-in agents and the checked config file; `ConfigFileError` lists every
+    problem (a configured agent named like a built-in one too). Starts nothing."""
+    builtin = builtin_agents(settings)
+    config = load_settings_config(
+        settings,
+        known_providers={agent.provider.name for agent in builtin},
+        known_tools=set(BUILTIN_TOOLS),
+    )
     taken = {spec.name for spec in builtin}
     issues = [
         ConfigIssue(None, f"agents[{i}].name", f"{a.name!r} is the name of a built-in agent")
         for i, a in enumerate(config.agents)
         if a.name in taken
     ]
-    issues += [
-        ConfigIssue(None, f"agents[{i}].provider", f"unknown provider {a.provider!r}")
-        for i, a in enumerate(config.agents)
-        if a.provider not in providers
-    ]
     if issues:
-        raise ConfigFileError(path or Path("chatwait.toml"), issues)
+        raise ConfigFileError(config_path(settings) or Path("chatwait.toml"), issues)
+    return AgentSetup(builtin, config)
+
+
+def configured_agents(
+    setup: AgentSetup, mcp: McpServers, *, tool_timeout_seconds: float
+) -> list[AgentSpec]:
+    """One `AgentSpec` per `[[agents]]` entry, on the built-in agents' providers."""
+    providers: dict[str, Provider] = {}
+    for spec in setup.builtin:
+        providers.setdefault(spec.provider.name, spec.provider)
+    config = setup.config
     return [_spec(a, providers[a.provider], mcp, tool_timeout_seconds) for a in config.agents]
 
 
