@@ -263,3 +263,23 @@ def test_reasoning_streams_apart_from_the_answer_and_is_stored(client: httpx.Cli
     assert run["reasoning"] not in run["output"]
     conversation = client.get(f"/conversations/{events[0].data['conversation_id']}").json()
     assert conversation["turns"][0]["runs"][0]["reasoning"] == run["reasoning"]
+
+
+def test_one_mcp_server_process_is_started_with_the_app_and_shared_by_runs(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "chatwait.toml"
+    config.write_text(
+        f'[[mcp_servers]]\nname = "own"\ncommand = "{PY}"\n'
+        f'args = ["{SERVER.as_posix()}", "stdio", "--tools", "pid"]\n\n'
+        '[[agents]]\nname = "own"\nprovider = "offline"\nmodel = "offline-tools"\n'
+        'mcp_servers = ["own"]\n',
+        encoding="utf-8",
+    )
+    with (
+        running_app(tmp_path, CHATWAIT_CONFIG=str(config)) as (base_url, _settings),
+        httpx.Client(base_url=base_url, timeout=60) as http,
+    ):
+        assert _agents(http)["own"]["mcp_servers"][0]["up"] is True  # up once started
+        pids = {_wait(http, "own", "your pid")["tool_calls"][0]["output"] for _ in range(3)}
+        assert len(pids) == 1, "one server process shared by every run"
