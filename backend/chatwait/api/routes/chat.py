@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse
 from chatwait.api.deps import CurrentUser, RuntimeDep
 from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnRecord
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
+from chatwait.api.sse_schema import TURN_EVENT_STREAM
 from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.runtime import Runtime
@@ -25,7 +26,10 @@ _SEQ = re.compile(r"[0-9]{1,10}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 """1-255 visible ASCII characters (no spaces): what a client can put in a header as is."""
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {}}, "description": "Turn events (see specs/sse.md)"},
+    200: {
+        "content": {"text/event-stream": {"schema": TURN_EVENT_STREAM}},
+        "description": "Turn events (see specs/sse.md)",
+    },
     **ERROR_RESPONSES,
 }
 
