@@ -19,6 +19,7 @@ from chatwait.event_log import (
     ReplicatedEventLog,
     TurnEventLog,
 )
+from chatwait.limits import Limits
 from chatwait.providers import ProviderRegistry
 from chatwait.store import Database, repo, upgrade_database
 from chatwait.turns import TurnReader, TurnService
@@ -58,6 +59,8 @@ class Runtime:
     owner: str
     cluster: Cluster | None = None
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
+    limits: Limits | None = None
+    """Per-user rate limit, concurrency and quotas (docs/limits.md)."""
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -65,11 +68,13 @@ class Runtime:
         db = Database(settings.resolved_database_url)
         await upgrade_database(db)
         owner = replica_id()
+        limits = Limits(settings, db)
         if not settings.redis_url:  # alone: every running turn is a previous process's
             async with db.session() as session:
                 interrupted = await repo.interrupt_runs(session=session)
             if interrupted:
                 logger.warning("marked %d runs of a previous process interrupted", interrupted)
+            await limits.forget_leases()
         registry = ProviderRegistry.from_settings(settings)
         event_log = build_event_log(settings)
         try:
@@ -79,7 +84,12 @@ class Runtime:
             await db.dispose()
             raise
         turns = TurnService(
-            settings=settings, db=db, registry=registry, event_log=event_log, owner=owner
+            settings=settings,
+            db=db,
+            registry=registry,
+            event_log=event_log,
+            owner=owner,
+            limits=limits,
         )
         reader = turns.reader
         cluster = None
@@ -87,12 +97,14 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
+        return cls(settings, db, registry, event_log, turns, reader, owner, cluster, limits)
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)
         if self.cluster is not None:
             await self.cluster.stop()
         await self.event_log.close()
+        if self.limits is not None:
+            await self.limits.close()
         await self.registry.aclose()
         await self.db.dispose()
