@@ -10,6 +10,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -174,8 +175,6 @@ def test_parallel_turns_overshoot_by_at_most_one_reservation(
         def start(_: int) -> httpx.Response:
             with client.stream("POST", "/chat/streaming", json=HANG) as response:
                 return response  # headers read; the turn goes on without us
-
-        from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(start, range(8)))
