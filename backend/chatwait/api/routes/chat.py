@@ -12,7 +12,13 @@ from sse_starlette import EventSourceResponse
 
 from chatwait.api.deps import CurrentUser, RuntimeDep
 from chatwait.api.ratelimit import ratelimit_headers
-from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnRecord
+from chatwait.api.schemas import (
+    ERROR_RESPONSES,
+    CancelResponse,
+    ChatRequest,
+    ErrorBody,
+    TurnRecord,
+)
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
 from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
@@ -25,10 +31,20 @@ MAX_SEQ = 2**31 - 1
 _SEQ = re.compile(r"[0-9]{1,10}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 """1-255 visible ASCII characters (no spaces): what a client can put in a header as is."""
+LIMIT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Over a limit (`rate_limited`, `quota_exceeded`): nothing was started. "
+        "`Retry-After` says when to retry; `RateLimit-Policy` / `RateLimit` (IETF draft) "
+        "give every limit's state, as successful starts do too.",
+    }
+}
+START_RESPONSES = {**ERROR_RESPONSES, **LIMIT_RESPONSE}
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/event-stream": {}}, "description": "Turn events (see specs/sse.md)"},
     **ERROR_RESPONSES,
 }
+START_SSE_RESPONSE = {**SSE_RESPONSE, **LIMIT_RESPONSE}
 
 
 def _turn_request(body: ChatRequest) -> TurnRequest:
@@ -96,7 +112,7 @@ async def _stream(
     )
 
 
-@router.post("/wait", response_model=TurnRecord, responses=ERROR_RESPONSES)
+@router.post("/wait", response_model=TurnRecord, responses=START_RESPONSES)
 async def chat_wait(
     body: ChatRequest,
     runtime: RuntimeDep,
@@ -115,7 +131,7 @@ async def chat_wait(
     return await runtime.reader.record(started.turn_id, user_id=user.user_id)
 
 
-@router.post("/streaming", response_class=EventSourceResponse, responses=SSE_RESPONSE)
+@router.post("/streaming", response_class=EventSourceResponse, responses=START_SSE_RESPONSE)
 async def chat_streaming(
     body: ChatRequest,
     runtime: RuntimeDep,
