@@ -47,10 +47,10 @@ def wait_text(seconds: int) -> str:
 def refusal_text(exc: ApiError, now: Callable[[], dt.datetime] = _now) -> str:
     """What the panes say when the backend refused to start a turn (429)."""
     kind = "Quota reached" if exc.code == "quota_exceeded" else "Too many turns"
-    text = f"{kind}, so this message was not sent: {exc.message.rstrip('.')}."
+    text = f"{kind}, so this message was not sent ({exc.message.rstrip('.')})."
     if exc.retry_after:
         at = (now() + dt.timedelta(seconds=exc.retry_after)).strftime("%H:%M:%S UTC")
-        text += f" Retry in {wait_text(exc.retry_after)} (at {at})."
+        text += f" Send it again at {at} (in {wait_text(exc.retry_after)})."
     return text
 
 

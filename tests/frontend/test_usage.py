@@ -26,16 +26,16 @@ def test_a_rate_refusal_says_when_to_retry() -> None:
     exc = _refused("rate_limited", "at most 2 turns a minute: retry in 41 s", "41")
     assert exc.status == 429 and exc.retry_after == 41
     assert refusal_text(exc, now=lambda: NOW) == (
-        "Too many turns, so this message was not sent: at most 2 turns a minute: retry in "
-        "41 s. Retry in 41 s (at 01:30:41 UTC)."
+        "Too many turns, so this message was not sent (at most 2 turns a minute: retry in "
+        "41 s). Send it again at 01:30:41 UTC (in 41 s)."
     )
 
 
 def test_a_quota_refusal_names_the_quota_and_the_reset() -> None:
     exc = _refused("quota_exceeded", "your tokens for today are used up", "16200")
     text = refusal_text(exc, now=lambda: NOW)
-    assert text.startswith("Quota reached, so this message was not sent: your tokens")
-    assert text.endswith("Retry in 4 h 30 min (at 06:00:00 UTC).")
+    assert text.startswith("Quota reached, so this message was not sent (your tokens")
+    assert text.endswith("Send it again at 06:00:00 UTC (in 4 h 30 min).")
 
 
 def test_wait_text_rounds_to_what_a_person_reads() -> None:

@@ -201,8 +201,9 @@ class Limits:
         limit = snap.limits.turns_per_minute
         used, reset = await self.rate.stats(user_id, limit)
         states = _states(_Snapshot(snap.limits, snap.held, snap.settled, snap.now, used, reset))
+        turns = "no turns" if not limit else "1 turn" if limit == 1 else f"at most {limit} turns"
         return RateLimited(
-            f"at most {limit} turns a minute: retry in {reset} s",
+            f"{turns} a minute for you: retry in {reset} s",
             limit="turns_per_minute",
             retry_after=reset,
             states=states,
