@@ -93,7 +93,8 @@ def usage_markdown(report: Mapping[str, Any]) -> str:
     if rows:
         lines += ["", "Today by agent and model:"]
         lines += [
-            f"- {row['agent']} · {row['model']}: {row['tokens']:,} tokens, {row['runs']} runs"
+            f"- {row['agent']} · {row['model']}: {row['tokens']:,} tokens, "
+            f"{row['runs']} run{'' if row['runs'] == 1 else 's'}"
             for row in rows
         ]
     month = report.get("this_month") or {}
