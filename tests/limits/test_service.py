@@ -57,6 +57,8 @@ async def test_cost_reservations_stop_at_the_monthly_quota(database: Database) -
     assert refused.value.retry_after <= 5, "running turns reserve it: retry when they end"
     states = {s.policy: s for s in refused.value.states}
     assert states["cost"].quota == 1 and states["cost"].unit == "usd-cents"
+    assert states["cost"].remaining == 0
+    assert states["cost"].reset == refused.value.retry_after, "Retry-After is not before t"
     for n, admission in enumerate(admitted):
         async with database.session() as session:
             usage = RunUsage("openai", "gpt-4o-mini", 10, 10, 0.0035)

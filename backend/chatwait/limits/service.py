@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -190,11 +190,14 @@ class Limits:
         else:
             wait = min(wait, WAIT_FOR_A_TURN_SECONDS)
             message = f"your running turns reserve the rest of your {what}: retry when they end"
+        policy = "tokens" if daily else "cost"
+        # `t` is when `r` grows back: a running turn settling, when reservations block.
+        states = [replace(s, reset=wait) if s.policy == policy else s for s in _states(snap)]
         return QuotaExceeded(
             message,
             limit="tokens_per_day" if daily else "cost_usd_per_month",
             retry_after=wait,
-            states=_states(snap),
+            states=states,
         )
 
     async def _rate_refusal(self, user_id: str, snap: _Snapshot) -> LimitExceeded:
