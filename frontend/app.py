@@ -26,11 +26,14 @@ from chatwait_ui.chat import (
     remember_choices,
     run_turn,
     send_controls,
+    send_usage,
+    show_usage_command,
     stop_turn,
 )
 from chatwait_ui.choices import Choices
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
 from chatwait_ui.reopen import follow_reopened_turn
+from chatwait_ui.usage import wants_usage
 
 # Header auth needs a JWT secret. Mounted, `mount_ui` sets a persistent one; run on its
 # own, a per-process secret is fine: header auth signs the user in again silently.
@@ -57,6 +60,7 @@ async def start() -> None:
     bindings.expect(cl.context.session.thread_id)
     agents, defaults = await load_agents(api)
     await send_controls(agents, Choices.defaults(agents, defaults))
+    await show_usage_command()
 
 
 @cl.on_chat_resume
@@ -74,6 +78,7 @@ async def resume(thread: ThreadDict) -> None:
         choices = Choices(choices.mode, fallback.agents, fallback.models)
     cl.user_session.set("saved_choices", saved.to_metadata() if saved else None)
     await send_controls(agents, choices)
+    await show_usage_command()
     follow_reopened_turn(api, thread)
 
 
@@ -86,7 +91,11 @@ async def settings_changed(settings: dict[str, Any]) -> None:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
-    """Send the message to every chosen agent, in the mode picked for it."""
+    """Send the message to every chosen agent, in the mode picked for it (the `usage`
+    command, or `/usage`, shows the user's limits and usage instead)."""
+    if wants_usage(message.command, message.content):
+        await send_usage(api)
+        return
     mode = (message.modes or {}).get(MODE_ID)
     choices = current_choices(mode)
     await run_turn(api, message.content, choices)

@@ -14,6 +14,7 @@ import pytest
 PACKAGES = [
     "chatwait.api",
     "chatwait.event_log",
+    "chatwait.limits",
     "chatwait.providers",
     "chatwait.sim",
     "chatwait.store",

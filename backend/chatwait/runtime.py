@@ -19,6 +19,7 @@ from chatwait.event_log import (
     ReplicatedEventLog,
     TurnEventLog,
 )
+from chatwait.limits import Limits
 from chatwait.providers import ProviderRegistry, configured_agents, load_agent_setup
 from chatwait.store import Database, repo, upgrade_database
 from chatwait.tools import McpServers
@@ -61,6 +62,8 @@ class Runtime:
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
     mcp: McpServers | None = None
     """The config file's MCP servers, started once and shared by every run."""
+    limits: Limits | None = None
+    """Per-user rate limit, concurrency and quotas (docs/limits.md)."""
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -88,11 +91,13 @@ class Runtime:
         db = Database(settings.resolved_database_url)
         await upgrade_database(db)
         owner = replica_id()
+        limits = Limits(settings, db)
         if not settings.redis_url:  # alone: every running turn is a previous process's
             async with db.session() as session:
                 interrupted = await repo.interrupt_runs(session=session)
             if interrupted:
                 logger.warning("marked %d runs of a previous process interrupted", interrupted)
+            await limits.forget_leases()
         event_log = build_event_log(settings)
         try:
             await event_log.start()
@@ -101,7 +106,12 @@ class Runtime:
             await db.dispose()
             raise
         turns = TurnService(
-            settings=settings, db=db, registry=registry, event_log=event_log, owner=owner
+            settings=settings,
+            db=db,
+            registry=registry,
+            event_log=event_log,
+            owner=owner,
+            limits=limits,
         )
         reader = turns.reader
         cluster = None
@@ -109,7 +119,7 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
+        return cls(settings, db, registry, event_log, turns, reader, owner, cluster, limits=limits)
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)
@@ -118,5 +128,7 @@ class Runtime:
         await self.event_log.close()
         if self.mcp is not None:  # after the runs: none of them still calls a tool
             await self.mcp.close()
+        if self.limits is not None:
+            await self.limits.close()
         await self.registry.aclose()
         await self.db.dispose()

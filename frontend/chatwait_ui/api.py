@@ -49,13 +49,21 @@ class ApiError(Exception):
     """A non-2xx answer, or no answer at all, from the backend."""
 
     def __init__(
-        self, code: str, message: str, *, status: int | None = None, retryable: bool = False
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.retryable = retryable
+        self.retry_after = retry_after
+        """Seconds the backend asked to wait (`Retry-After`), for a 429."""
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ApiError:
@@ -65,12 +73,14 @@ class ApiError(Exception):
         except ValueError:
             body = None
         error = body.get("error") if isinstance(body, dict) else None
+        retry_after = response.headers.get("Retry-After", "")
         if isinstance(error, dict):
             return cls(
                 str(error.get("code") or response.status_code),
                 str(error.get("message") or response.reason_phrase),
                 status=response.status_code,
                 retryable=bool(error.get("retryable")),
+                retry_after=int(retry_after) if retry_after.isdigit() else None,
             )
         detail = body.get("detail") if isinstance(body, dict) else None
         message = str(detail) if detail else f"{response.status_code} {response.reason_phrase}"
@@ -114,6 +124,10 @@ class ApiClient:
 
     async def models(self) -> dict[str, Any]:
         return _object(await self.request("GET", "/models"))
+
+    async def usage(self) -> dict[str, Any]:
+        """`GET /me/usage`: each limit's state and today's and this month's usage."""
+        return _object(await self.request("GET", "/me/usage"))
 
     async def wait(
         self, body: Mapping[str, Any], *, idempotency_key: str | None = None, attempts: int = 1

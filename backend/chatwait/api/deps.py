@@ -8,6 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chatwait.accounts import Accounts, Principal
+from chatwait.errors import NotFound
+from chatwait.limits import Limits
 from chatwait.runtime import Runtime
 
 
@@ -19,6 +21,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_limits(runtime: RuntimeDep) -> Limits:
+    if runtime.limits is None:
+        raise NotFound("this server keeps no limits")
+    return runtime.limits
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]
 
 
 async def get_accounts(request: Request) -> Accounts:

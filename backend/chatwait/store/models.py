@@ -200,3 +200,57 @@ class IdempotencyKey(Base):
     """SHA-256 (hex) of the request the key first came with."""
     turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TurnLease(Base):
+    """A started turn's hold on its user's limits, from admission to its `turn_done`.
+
+    Written before anything else of the turn exists (no foreign key to `turns`): the row
+    counts toward the user's concurrent turns and holds the turn's quota reservation,
+    which shrinks as each run settles. A lease its process never ended (a crash) stops
+    counting at `expires_at`.
+    """
+
+    __tablename__ = "turn_leases"
+    __table_args__ = (Index("ix_turn_leases_user_expires", "user_id", "expires_at"),)
+
+    turn_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    """Tokens still reserved: the estimate of the runs that have not settled."""
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UsageDaily(Base):
+    """Settled usage per user, UTC day, agent and model: what quotas count.
+
+    A ledger apart from `runs`, so deleting a conversation never gives quota back.
+    """
+
+    __tablename__ = "usage_daily"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    """YYYY-MM-DD (UTC); sorts as text, so a month is a range."""
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class UserLimitOverrides(Base):
+    """An admin's per-user limits: `{name: number | "unlimited"}`; names absent = defaults."""
+
+    __tablename__ = "user_limits"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

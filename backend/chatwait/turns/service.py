@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound
 from chatwait.event_log import TurnEventLog
+from chatwait.limits import Limits
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.store import Conversation, Database, repo
@@ -31,6 +32,7 @@ from chatwait.turns.history import build_input
 from chatwait.turns.idempotency import IdempotencyKeys, KeyedStart
 from chatwait.turns.live import LiveTurn
 from chatwait.turns.live_run import LiveRun
+from chatwait.turns.quota import estimate, used
 from chatwait.turns.reader import TurnReader
 from chatwait.turns.records import RunRecord, StartedTurn, TurnRequest
 from chatwait.turns.run import RunOptions, complete_run
@@ -62,6 +64,7 @@ class TurnService:
         event_log: TurnEventLog,
         owner: str,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -69,6 +72,8 @@ class TurnService:
         self.event_log = event_log
         self.owner = owner
         self.clock = clock
+        self.limits = limits
+        """Admits each new turn (429 before anything exists) and settles its runs."""
         self.options = RunOptions(
             instructions=settings.system_prompt,
             tracing=settings.tracing_enabled,
@@ -137,6 +142,7 @@ class TurnService:
             LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock)
             for agent, history in zip(agents, histories, strict=True)
         ]
+        await self._admit(turn)
         driver = self._begin(turn)
         try:
             await _until_dispatched(turn.runs)
@@ -157,9 +163,36 @@ class TurnService:
         except BaseException:
             self.live.pop(turn.turn_id, None)
             driver.cancel()
+            await self._release(turn)
             raise
         await turn.open(conversation.id)
         return turn
+
+    async def _admit(self, turn: LiveTurn) -> None:
+        """Count the turn against its user's limits, or raise `LimitExceeded` (429)."""
+        if self.limits is None:
+            return
+        output = self.settings.quota_output_tokens_per_run
+        estimates = [
+            estimate(run, instructions=self.options.instructions, output_tokens=output)
+            for run in turn.runs
+        ]
+        turn.admission = await self.limits.admit(
+            user_id=turn.user_id, turn_id=turn.turn_id, estimates=estimates
+        )
+
+    async def _release(self, turn: LiveTurn) -> None:
+        """A start that failed after admission gives its place back (best effort: the
+        lease expires anyway)."""
+        if self.limits is not None and turn.admission is not None:
+            try:
+                await asyncio.shield(self.limits.release(turn.admission))
+            except Exception:
+                logger.warning("turn %s: could not release its limits lease", turn.turn_id)
+
+    async def _settle(self, session: AsyncSession, turn: LiveTurn, record: RunRecord) -> None:
+        if self.limits is not None and turn.admission is not None:
+            await self.limits.settle(session, turn.admission, used(record), run_id=record.run_id)
 
     async def _history(
         self, session: AsyncSession, user_id: str, conversation_id: str, agent: ResolvedAgent
@@ -241,6 +274,7 @@ class TurnService:
                 await repo.finish_run(
                     session=session, run_id=run.run_id, values=record.row_values()
                 )
+                await self._settle(session, turn, record)
         except Exception:
             logger.exception("run %s: could not persist its result", run.run_id)
         await turn.emit(terminal_event(record))
@@ -262,6 +296,9 @@ class TurnService:
                     await repo.finish_run(
                         session=session, run_id=last.run_id, values=last.row_values()
                     )
+                    await self._settle(session, turn, last)
+                if self.limits is not None and turn.admission is not None:
+                    await self.limits.end(session, turn.admission)
                 await repo.finish_turn(
                     session=session,
                     turn_id=turn.turn_id,

@@ -13,8 +13,9 @@ from chatwait.api.auth_schemas import (
     ApiKeyPublic,
     UserPublic,
 )
-from chatwait.api.deps import AccountsDep, CurrentUser
+from chatwait.api.deps import AccountsDep, CurrentUser, LimitsDep
 from chatwait.api.schemas import ERROR_RESPONSES
+from chatwait.limits import UsageReport
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -25,6 +26,13 @@ KeyId = Annotated[str, Path(pattern=r"^[0-9a-f]{16}$", description="The key's id
 async def me(user: CurrentUser) -> UserPublic:
     """Who the credential belongs to (AUTH_MODE=none: the local user)."""
     return UserPublic(id=user.user_id, email=user.email, role=user.role)
+
+
+@router.get("/usage", response_model=UsageReport, responses=ERROR_RESPONSES)
+async def my_usage(user: CurrentUser, limits: LimitsDep) -> UsageReport:
+    """Each limit (`limit`, settled `used`, `reserved` by running turns, `remaining`,
+    `resets_at`), and today's and this month's usage by agent and model (UTC)."""
+    return await limits.usage(user.user_id)
 
 
 @router.post(
