@@ -229,6 +229,12 @@ class Settings(BaseSettings):
     idempotency_key_hours: float = Field(24.0, alias="IDEMPOTENCY_KEY_HOURS", ge=24)
     """How long an `Idempotency-Key` names its turn (at least a day, the documented promise)."""
 
+    # Compare (votes and the leaderboard)
+    leaderboard_min_battles: int = Field(5, alias="LEADERBOARD_MIN_BATTLES", ge=1)
+    """Battles a model needs before the leaderboard gives it a rank."""
+    leaderboard_cache_seconds: float = Field(30.0, alias="LEADERBOARD_CACHE_SECONDS", ge=0)
+    """How long a computed leaderboard is served again (a vote here clears it at once)."""
+
     # Tools
     max_tool_rounds: int = Field(8, alias="MAX_TOOL_ROUNDS", ge=1, le=100)
     """Model calls that may ask for tools in one run; past it the run ends `max_tool_rounds`."""

@@ -22,6 +22,7 @@ from chatwait.event_log import (
 from chatwait.providers import ProviderRegistry
 from chatwait.store import Database, repo, upgrade_database
 from chatwait.turns import TurnReader, TurnService
+from chatwait.votes import LeaderboardCache, VoteService
 
 logger = logging.getLogger("chatwait.runtime")
 
@@ -56,6 +57,7 @@ class Runtime:
     turns: TurnService
     reader: TurnReader
     owner: str
+    votes: VoteService
     cluster: Cluster | None = None
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
 
@@ -87,7 +89,13 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
+        board = LeaderboardCache(
+            db=db,
+            min_battles=settings.leaderboard_min_battles,
+            ttl=settings.leaderboard_cache_seconds,
+        )
+        votes = VoteService(db=db, board=board)
+        return cls(settings, db, registry, event_log, turns, reader, owner, votes, cluster)
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)

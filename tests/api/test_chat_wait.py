@@ -20,6 +20,7 @@ RUN_KEYS = {
     "latency_ms",
     "ttft_ms",
     "attempts",
+    "slot",
 }
 
 

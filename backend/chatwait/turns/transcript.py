@@ -48,7 +48,7 @@ def replay_events(turn: Turn) -> list[LoggedEvent]:
     for run in runs:
         events.append(RunStarted(run.run_id))
         if run.output:
-            events.append(Delta(run.run_id, 0, run.output))
+            events.append(Delta(run.run_id, 0, run.output, run.slot))
         if run.status != "running":
             events.append(terminal_event(run))
     if turn.status != "running":

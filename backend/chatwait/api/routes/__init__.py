@@ -9,7 +9,7 @@ forget authentication.
 from fastapi import APIRouter, Depends
 
 from chatwait.api.deps import current_user
-from chatwait.api.routes import admin, auth, chat, conversations, health, me, meta
+from chatwait.api.routes import admin, auth, chat, compare, conversations, health, me, meta
 from chatwait.api.schemas import ErrorBody
 
 open_routes = APIRouter()
@@ -21,6 +21,7 @@ protected_routes = APIRouter(
 )
 protected_routes.include_router(auth.session_router)
 protected_routes.include_router(chat.router)
+protected_routes.include_router(compare.router)
 protected_routes.include_router(conversations.router)
 protected_routes.include_router(meta.router)
 protected_routes.include_router(me.router)
