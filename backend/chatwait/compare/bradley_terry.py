@@ -18,16 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from chatwait.compare.battles import Battle
+from chatwait.compare.table import BattleTable, FloatArray, table_from_battles
 
 BASE = 1000.0
 SCALE = 400.0 / math.log(10.0)
 Z95 = 1.959963984540054
 """The standard normal's 97.5 % quantile."""
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,28 +40,13 @@ class Fit:
     iterations: int
 
 
-def _counts(battles: Iterable[Battle]) -> tuple[tuple[str, ...], FloatArray, FloatArray]:
-    """Contestants (sorted), and per ordered pair the score of i against j and the games."""
-    a_keys: list[str] = []
-    b_keys: list[str] = []
-    scores: list[float] = []
-    for battle in battles:
-        if battle.a.key == battle.b.key:
-            continue
-        a_keys.append(battle.a.key)
-        b_keys.append(battle.b.key)
-        scores.append(battle.score_a())
-    keys = tuple(sorted(set(a_keys) | set(b_keys)))
-    index = {key: i for i, key in enumerate(keys)}
-    size = len(keys)
-    a = np.fromiter((index[k] for k in a_keys), dtype=np.intp, count=len(a_keys))
-    b = np.fromiter((index[k] for k in b_keys), dtype=np.intp, count=len(b_keys))
-    s = np.asarray(scores, dtype=np.float64)
+def _counts(table: BattleTable) -> tuple[FloatArray, FloatArray]:
+    """Per ordered pair (i, j): i's score against j, and the games between them."""
+    size = len(table.keys)
     wins = np.zeros((size, size))
-    np.add.at(wins, (a, b), s)
-    np.add.at(wins, (b, a), 1.0 - s)
-    games = wins + wins.T
-    return keys, wins, games
+    np.add.at(wins, (table.a, table.b), table.score)
+    np.add.at(wins, (table.b, table.a), 1.0 - table.score)
+    return wins, wins + wins.T
 
 
 def _objective(theta: FloatArray, wins: FloatArray, games: FloatArray, ridge: float) -> float:
@@ -74,11 +57,13 @@ def _objective(theta: FloatArray, wins: FloatArray, games: FloatArray, ridge: fl
 
 
 def fit_bradley_terry(
-    battles: Iterable[Battle], *, ridge: float = 0.1, tolerance: float = 1e-9
+    battles: Iterable[Battle] | BattleTable, *, ridge: float = 0.1, tolerance: float = 1e-9
 ) -> Fit:
     """Fit ratings with 95 % intervals to `battles` (a battle of a key against itself is
     skipped)."""
-    keys, wins, games = _counts(battles)
+    table = battles if isinstance(battles, BattleTable) else table_from_battles(battles)
+    keys = table.keys
+    wins, games = _counts(table)
     size = len(keys)
     theta = np.zeros(size)
     iterations = 0

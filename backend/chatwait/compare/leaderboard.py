@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from chatwait.compare.battles import Battle, Side
+import numpy as np
+
+from chatwait.compare.battles import Battle
 from chatwait.compare.bradley_terry import fit_bradley_terry
+from chatwait.compare.table import BattleTable, FloatArray, table_from_battles
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,60 +36,51 @@ class Standing:
     """Known cost of all its answers over its outright wins; None without a win or a cost."""
 
 
-@dataclass(slots=True)
-class _Tally:
-    battles: int = 0
-    wins: int = 0
-    ties: int = 0
-    losses: int = 0
-    ttft: list[float] = field(default_factory=list)
-    latency: list[float] = field(default_factory=list)
-    costs: list[float] = field(default_factory=list)
-
-    def add(self, side: Side, score: float) -> None:
-        self.battles += 1
-        if score == 1.0:
-            self.wins += 1
-        elif score == 0.0:
-            self.losses += 1
-        else:
-            self.ties += 1
-        if side.ttft_ms is not None:
-            self.ttft.append(side.ttft_ms)
-        if side.latency_ms is not None:
-            self.latency.append(side.latency_ms)
-        if side.cost_usd is not None:
-            self.costs.append(side.cost_usd)
+def _count(table: BattleTable, a_mask: FloatArray, b_mask: FloatArray) -> list[int]:
+    """Per contestant: battles as A where `a_mask`, plus battles as B where `b_mask`."""
+    size = len(table.keys)
+    counts = np.bincount(table.a, weights=a_mask, minlength=size)
+    counts += np.bincount(table.b, weights=b_mask, minlength=size)
+    return [int(round(c)) for c in counts]
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
+def _values(table: BattleTable, column: tuple[FloatArray, FloatArray], i: int) -> FloatArray:
+    """Contestant i's known values of a measurement, as A and as B."""
+    values = np.concatenate((column[0][table.a == i], column[1][table.b == i]))
+    known: FloatArray = values[~np.isnan(values)]
+    return known
 
 
-def standings(battles: Sequence[Battle], *, min_battles: int = 5) -> list[Standing]:
+def _median(values: FloatArray) -> float | None:
+    return float(np.median(values)) if len(values) else None
+
+
+def standings(battles: Iterable[Battle] | BattleTable, *, min_battles: int = 5) -> list[Standing]:
     """Rows best first: ranked contestants by rating, then the unranked ones.
 
     A contestant's rank is one plus the number of ranked contestants whose interval lies
     wholly above its own: contestants whose intervals overlap share a rank.
     """
-    fit = fit_bradley_terry(battles)
-    tallies: dict[str, _Tally] = {key: _Tally() for key in fit.keys}
-    for battle in battles:
-        if battle.a.key == battle.b.key:
-            continue
-        score = battle.score_a()
-        tallies[battle.a.key].add(battle.a, score)
-        tallies[battle.b.key].add(battle.b, 1.0 - score)
-    ranked = [key for key in fit.keys if tallies[key].battles >= min_battles]
-    lows = sorted(fit.ci_low[key] for key in ranked)
+    table = battles if isinstance(battles, BattleTable) else table_from_battles(battles)
+    fit = fit_bradley_terry(table)
+    score = table.score
+    won, lost = (score == 1.0).astype(np.float64), (score == 0.0).astype(np.float64)
+    half = (score == 0.5).astype(np.float64)
+    total = _count(table, np.ones_like(score), np.ones_like(score))
+    wins, losses, ties = (
+        _count(table, won, lost),
+        _count(table, lost, won),
+        _count(table, half, half),
+    )
+    ranked = [i for i, _ in enumerate(fit.keys) if total[i] >= min_battles]
+    lows = [fit.ci_low[fit.keys[i]] for i in ranked]
     rows = []
-    for key in fit.keys:
-        tally = tallies[key]
+    for i, key in enumerate(fit.keys):
         rank = None
-        if tally.battles >= min_battles:
-            high = fit.ci_high[key]
-            rank = 1 + sum(1 for low in lows if low > high)
-        spent = sum(tally.costs) if tally.costs else None
+        if total[i] >= min_battles:
+            rank = 1 + sum(1 for low in lows if low > fit.ci_high[key])
+        costs = _values(table, table.cost, i)
+        spent = float(costs.sum()) if len(costs) else None
         rows.append(
             Standing(
                 key=key,
@@ -95,15 +88,15 @@ def standings(battles: Sequence[Battle], *, min_battles: int = 5) -> list[Standi
                 ci_low=fit.ci_low[key],
                 ci_high=fit.ci_high[key],
                 rank=rank,
-                battles=tally.battles,
-                wins=tally.wins,
-                ties=tally.ties,
-                losses=tally.losses,
-                win_rate=(tally.wins + tally.ties / 2) / tally.battles,
-                median_ttft_ms=_median(tally.ttft),
-                median_latency_ms=_median(tally.latency),
-                mean_cost_usd=spent / len(tally.costs) if spent is not None else None,
-                cost_per_win=spent / tally.wins if spent is not None and tally.wins else None,
+                battles=total[i],
+                wins=wins[i],
+                ties=ties[i],
+                losses=losses[i],
+                win_rate=(wins[i] + ties[i] / 2) / total[i],
+                median_ttft_ms=_median(_values(table, table.ttft, i)),
+                median_latency_ms=_median(_values(table, table.latency, i)),
+                mean_cost_usd=spent / len(costs) if spent is not None else None,
+                cost_per_win=spent / wins[i] if spent is not None and wins[i] else None,
             )
         )
     rows.sort(key=lambda row: (row.rank is None, -row.rating, row.key))

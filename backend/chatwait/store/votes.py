@@ -16,19 +16,22 @@ from sqlalchemy.orm import selectinload
 
 from chatwait.store.models import Battle, Conversation, Share, Turn, Vote
 
+KEY_SEPARATOR = "\x1f"
+"""Between agent and model in a contestant's key (neither holds it)."""
+
 BATTLE_COLUMNS = (
     Battle.outcome,
-    Battle.agent_a,
-    Battle.model_a,
+    (Battle.agent_a + KEY_SEPARATOR + Battle.model_a).label("key_a"),
     Battle.ttft_a,
     Battle.latency_a,
     Battle.cost_a,
-    Battle.agent_b,
-    Battle.model_b,
+    (Battle.agent_b + KEY_SEPARATOR + Battle.model_b).label("key_b"),
     Battle.ttft_b,
     Battle.latency_b,
     Battle.cost_b,
 )
+"""What the leaderboard reads of a battle: outcome, then per side its key ("agent<US>model"),
+TTFT, latency and cost."""
 
 
 async def get_vote(*, session: AsyncSession, user_id: str, turn_id: str) -> Vote | None:

@@ -14,40 +14,33 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from chatwait.compare import OUTCOMES, Battle, Outcome, Side, standings
+from chatwait.compare import standings
+from chatwait.compare.table import BattleTable, table_from_columns
 from chatwait.store import Database
 from chatwait.store import votes as store
 from chatwait.votes.records import Leaderboard, LeaderboardRow
 
 Scope = Literal["me", "all"]
 Board = Literal["blind", "all"]
-SEPARATOR = "\x1f"
-"""Between agent and model in a contestant's key (neither can hold it)."""
 
 
-def _battles(rows: Sequence[Any]) -> list[Battle]:
-    return [
-        Battle(
-            Side(f"{r[1]}{SEPARATOR}{r[2]}", r[3], r[4], r[5]),
-            Side(f"{r[6]}{SEPARATOR}{r[7]}", r[8], r[9], r[10]),
-            _outcome(r[0]),
-        )
-        for r in rows
-    ]
-
-
-_OUTCOMES: dict[str, Outcome] = {o: o for o in OUTCOMES}
-
-
-def _outcome(text: str) -> Outcome:
-    return _OUTCOMES[text]
+def _table(rows: Sequence[Any]) -> BattleTable:
+    """Battle rows (`store.votes.BATTLE_COLUMNS`) as columns."""
+    columns = [[row[i] for row in rows] for i in range(9)]
+    return table_from_columns(
+        columns[1],
+        columns[5],
+        columns[0],
+        (columns[2], columns[3], columns[4]),
+        (columns[6], columns[7], columns[8]),
+    )
 
 
 def compute(rows: Sequence[Any], *, min_battles: int) -> list[LeaderboardRow]:
     """Leaderboard rows from battle rows (`store.votes.BATTLE_COLUMNS`)."""
     items = []
-    for row in standings(_battles(rows), min_battles=min_battles):
-        agent, model = row.key.split(SEPARATOR, 1)
+    for row in standings(_table(rows), min_battles=min_battles):
+        agent, model = row.key.split(store.KEY_SEPARATOR, 1)
         items.append(
             LeaderboardRow(
                 model=model,

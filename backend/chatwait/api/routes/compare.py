@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 
 from chatwait.api.deps import CurrentUser, RuntimeDep
 from chatwait.api.schemas import ERROR_RESPONSES, TurnRecord, VoteRequest
+from chatwait.errors import ValidationFailed
 from chatwait.votes import Board, Leaderboard, Scope, VoteResult
 
 router = APIRouter(tags=["compare"])
@@ -36,12 +37,31 @@ async def leaderboard(
     runtime: RuntimeDep,
     user: CurrentUser,
     scope: Annotated[Scope, Query(description="me: your votes; all: everyone's")] = "me",
-    since: Annotated[datetime | None, Query(description="Only battles from then on.")] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="Only battles from then on: an ISO 8601 date or date-time "
+            "(UTC when it names no zone), e.g. 2026-12-01T00:00:00Z.",
+        ),
+    ] = None,
     board: Annotated[
         Board, Query(description="blind: blind battles that named no model; all: every vote")
     ] = "blind",
 ) -> Leaderboard:
     """Bradley–Terry ratings with 95 % intervals, ranks, win rates, timings and cost."""
     return await runtime.votes.board.get(
-        scope=scope, user_id=user.user_id, since=since, board=board
+        scope=scope, user_id=user.user_id, since=_moment(since), board=board
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO 8601 date or date-time; a number or anything else is a 422."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValidationFailed(
+            f"since must be an ISO 8601 date or date-time, got {text[:40]!r}"
+        ) from None
