@@ -239,6 +239,11 @@ class Settings(BaseSettings):
     """Dollars (the runs' `cost_usd`) in a UTC calendar month."""
     quota_output_tokens_per_run: int = Field(1024, alias="QUOTA_OUTPUT_TOKENS_PER_RUN", ge=0)
     """Output tokens reserved for each run before it starts (its prompt is estimated)."""
+    # Compare (votes and the leaderboard)
+    leaderboard_min_battles: int = Field(5, alias="LEADERBOARD_MIN_BATTLES", ge=1)
+    """Battles a model needs before the leaderboard gives it a rank."""
+    leaderboard_cache_seconds: float = Field(30.0, alias="LEADERBOARD_CACHE_SECONDS", ge=0)
+    """How long a computed leaderboard is served again (a vote here clears it at once)."""
 
     # Tools
     max_tool_rounds: int = Field(8, alias="MAX_TOOL_ROUNDS", ge=1, le=100)

@@ -24,6 +24,7 @@ from chatwait.providers import ProviderRegistry, configured_agents, load_agent_s
 from chatwait.store import Database, repo, upgrade_database
 from chatwait.tools import McpServers
 from chatwait.turns import TurnReader, TurnService
+from chatwait.votes import LeaderboardCache, VoteService
 
 logger = logging.getLogger("chatwait.runtime")
 
@@ -58,6 +59,7 @@ class Runtime:
     turns: TurnService
     reader: TurnReader
     owner: str
+    votes: VoteService
     cluster: Cluster | None = None
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
     mcp: McpServers | None = None
@@ -119,7 +121,15 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster, limits=limits)
+        board = LeaderboardCache(
+            db=db,
+            min_battles=settings.leaderboard_min_battles,
+            ttl=settings.leaderboard_cache_seconds,
+        )
+        votes = VoteService(db=db, board=board)
+        return cls(
+            settings, db, registry, event_log, turns, reader, owner, votes, cluster, limits=limits
+        )
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)

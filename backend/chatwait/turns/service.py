@@ -21,12 +21,13 @@ from agents import TResponseInputItem
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatwait.config import Settings
-from chatwait.errors import Conflict, NotFound
+from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import TurnEventLog
 from chatwait.limits import Limits
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.store import Conversation, Database, repo
+from chatwait.turns.blind import MAX_SLOTS, assign_slots, new_seed
 from chatwait.turns.events import TurnDone, terminal_event
 from chatwait.turns.history import build_input
 from chatwait.turns.idempotency import IdempotencyKeys, KeyedStart
@@ -128,6 +129,15 @@ class TurnService:
         agents = self.registry.resolve_many(
             request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
         )
+        seed: int | None = None
+        slots: list[str | None] = [None] * len(agents)
+        if request.blind:
+            if not 2 <= len(agents) <= MAX_SLOTS:
+                raise ValidationFailed(
+                    f"a blind turn needs 2 to {MAX_SLOTS} agents, got {len(agents)}"
+                )
+            seed = new_seed()
+            slots = list(assign_slots(len(agents), seed))
         histories: list[list[tuple[str, str | None]]] = [[] for _ in agents]
         if request.conversation_id is not None:
             async with self.db.session() as session:
@@ -139,8 +149,8 @@ class TurnService:
                 ]
         turn = LiveTurn(repo.new_id(), "", self.event_log, user_id=user_id)
         turn.runs = [
-            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock)
-            for agent, history in zip(agents, histories, strict=True)
+            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock, slot)
+            for agent, history, slot in zip(agents, histories, slots, strict=True)
         ]
         await self._admit(turn)
         driver = self._begin(turn)
@@ -157,6 +167,7 @@ class TurnService:
                     message=message,
                     owner=self.owner,
                     runs=[run.ref().model_dump() for run in turn.runs],
+                    blind_seed=seed,
                 )
                 if keyed is not None:
                     await self.keys.remember(session, keyed, turn.turn_id)

@@ -57,6 +57,7 @@ def _turn_request(body: ChatRequest) -> TurnRequest:
         conversation_id=str(body.conversation_id) if body.conversation_id else None,
         agents=body.agents,
         models=body.models,
+        blind=body.blind,
     )
 
 
