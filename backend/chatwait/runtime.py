@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from agents import set_tracing_disabled
 
+from chatwait.accounts.provider_keys import ProviderKeys
+from chatwait.catalog import AgentCatalog, AgentToggles
 from chatwait.cluster import Cluster
 from chatwait.config import Settings
 from chatwait.event_log import (
@@ -47,6 +49,15 @@ def build_event_log(settings: Settings) -> TurnEventLog:
     return ReplicatedEventLog(local, shared, flush_seconds=settings.event_log_flush_ms / 1000)
 
 
+def build_catalog(settings: Settings, db: Database, registry: ProviderRegistry) -> AgentCatalog:
+    """The registry with the admin's toggles and the users' sealed provider keys."""
+    toggles = AgentToggles(db, cache_seconds=settings.agent_settings_cache_seconds)
+    keys = ProviderKeys(
+        db, settings.secret_key.get_secret_value(), cache_seconds=settings.auth_cache_seconds
+    )
+    return AgentCatalog(registry, toggles=toggles, keys=keys)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -58,6 +69,8 @@ class Runtime:
     owner: str
     cluster: Cluster | None = None
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
+    catalog: AgentCatalog | None = None
+    """Each user's agents: admin toggles and their own provider keys."""
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -71,6 +84,7 @@ class Runtime:
             if interrupted:
                 logger.warning("marked %d runs of a previous process interrupted", interrupted)
         registry = ProviderRegistry.from_settings(settings)
+        catalog = build_catalog(settings, db, registry)
         event_log = build_event_log(settings)
         try:
             await event_log.start()
@@ -79,7 +93,12 @@ class Runtime:
             await db.dispose()
             raise
         turns = TurnService(
-            settings=settings, db=db, registry=registry, event_log=event_log, owner=owner
+            settings=settings,
+            db=db,
+            registry=registry,
+            event_log=event_log,
+            owner=owner,
+            catalog=catalog,
         )
         reader = turns.reader
         cluster = None
@@ -87,7 +106,7 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
+        return cls(settings, db, registry, event_log, turns, reader, owner, cluster, catalog)
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)

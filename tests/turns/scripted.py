@@ -10,12 +10,12 @@ dispatch wait and the run's attempt count behave as in production.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents import Agent, ModelSettings
+from agents import Agent, ModelSettings, Tool
 from agents.items import TResponseStreamEvent
 from agents.testing import ModelCall, ModelStep, ScriptedModel, assistant_message
 from agents.usage import Usage
@@ -95,7 +95,15 @@ class ScriptedProvider(Provider):
 
     scripts: dict[str, list[Script]] = field(default_factory=dict)
 
-    def build_agent(self, *, agent_name: str, model: str, instructions: str) -> Agent[Any]:
+    def build_agent(
+        self,
+        *,
+        agent_name: str,
+        model: str,
+        instructions: str,
+        tools: Sequence[Tool] = (),
+        api_key: str | None = None,
+    ) -> Agent[Any]:
         script = self.scripts[agent_name].pop(0)
         return Agent(
             name=agent_name,

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chatwait.accounts import Accounts, Principal
+from chatwait.catalog import AgentCatalog
 from chatwait.runtime import Runtime
 
 
@@ -19,6 +20,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_catalog(request: Request) -> AgentCatalog:
+    """Each user's agents: the registry, admin toggles, their own provider keys."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.turns.catalog
+
+
+CatalogDep = Annotated[AgentCatalog, Depends(get_catalog)]
 
 
 async def get_accounts(request: Request) -> Accounts:

@@ -59,6 +59,9 @@ class AgentPublic(BaseModel):
     models: list[str]
     available: bool
     reason: str | None
+    user_key: bool = Field(
+        False, description="Whether the caller stored their own key for it (PUT /me/provider-keys)."
+    )
 
 
 class ModelsResponse(BaseModel):

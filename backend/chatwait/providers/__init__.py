@@ -2,15 +2,24 @@
 
 from chatwait.providers._attempts import AttemptCounter, track_attempts
 from chatwait.providers._errors import redact, translate_error
-from chatwait.providers.base import Provider
-from chatwait.providers.registry import AgentSpec, ProviderRegistry, ResolvedAgent
+from chatwait.providers.base import InvalidKey, Provider
+from chatwait.providers.registry import (
+    AgentPolicy,
+    AgentSpec,
+    ProviderRegistry,
+    ResolvedAgent,
+    UserView,
+)
 
 __all__ = [
+    "AgentPolicy",
     "AgentSpec",
     "AttemptCounter",
+    "InvalidKey",
     "Provider",
     "ProviderRegistry",
     "ResolvedAgent",
+    "UserView",
     "redact",
     "track_attempts",
     "translate_error",

@@ -1,6 +1,6 @@
 """SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
 
-from chatwait.store import repo
+from chatwait.store import audit, repo
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
 from chatwait.store.models import Conversation, IdempotencyKey, Run, Turn, User
@@ -12,6 +12,7 @@ __all__ = [
     "Run",
     "Turn",
     "User",
+    "audit",
     "repo",
     "upgrade_database",
 ]

@@ -42,7 +42,10 @@ async def relay_stream(run: LiveRun, options: RunOptions) -> None:
     progress = run.progress
     progress.attempts = track_attempts(on_first=run.request_sent)
     agent = run.agent.provider.build_agent(
-        agent_name=run.agent.spec.name, model=run.agent.model, instructions=options.instructions
+        agent_name=run.agent.spec.name,
+        model=run.agent.model,
+        instructions=options.instructions,
+        api_key=run.agent.api_key,
     )
     result = Runner.run_streamed(
         agent,
@@ -102,7 +105,7 @@ async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
             exc,
             provider=run.agent.provider.name,
             started=run.progress.first_token is not None,
-            secrets=run.agent.provider.secrets(),
+            secrets=run.agent.secrets(),
         )
     finally:
         run.request_sent()  # an ended run holds up nothing

@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from agents import TResponseInputItem
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound
 from chatwait.event_log import TurnEventLog
@@ -62,10 +63,13 @@ class TurnService:
         event_log: TurnEventLog,
         owner: str,
         clock: Callable[[], float] = time.monotonic,
+        catalog: AgentCatalog | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
+        self.catalog = catalog or AgentCatalog(registry)
+        """Resolves each user's agents: admin toggles and their own provider keys."""
         self.event_log = event_log
         self.owner = owner
         self.clock = clock
@@ -118,8 +122,11 @@ class TurnService:
         message = check_text(
             request.message, field="message", limit=self.settings.max_message_chars
         )
-        agents = self.registry.resolve_many(
-            request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
+        agents = await self.catalog.resolve_many(
+            user_id,
+            request.agents,
+            request.models or {},
+            max_agents=self.settings.max_agents_per_turn,
         )
         histories: list[list[tuple[str, str | None]]] = [[] for _ in agents]
         if request.conversation_id is not None:
