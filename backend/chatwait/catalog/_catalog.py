@@ -131,7 +131,7 @@ class AgentCatalog:
         return await self.toggles.audit(limit=limit, before_id=before_id)
 
     async def admin_agents(self) -> list[AdminAgent]:
-        stored = await self.toggles.current() if self.toggles is not None else {}
+        stored = await self.toggles.current(fresh=True) if self.toggles is not None else {}
         listed = []
         for spec in self.registry.agents.values():
             toggle = stored.get(spec.name)
@@ -165,7 +165,8 @@ class AgentCatalog:
         spec = self.registry.agents.get(agent)
         if spec is None or self.toggles is None:
             raise NotFound(f"unknown agent {agent!r}")
-        current = (await self._policies()).get(agent, AgentPolicy())
+        toggle = (await self.toggles.current(fresh=True)).get(agent)
+        current = toggle.policy if toggle is not None else AgentPolicy()
         allowed = current.models
         if models_given:
             allowed = None if models is None else _allowlist(spec, models)

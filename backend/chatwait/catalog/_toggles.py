@@ -55,9 +55,10 @@ class AgentToggles:
         self._clock = clock
         self._read: tuple[float, dict[str, Toggle]] | None = None
 
-    async def current(self) -> dict[str, Toggle]:
-        """Every stored toggle by agent name (an agent without one is open)."""
-        if self._read is not None and self._read[0] > self._clock():
+    async def current(self, *, fresh: bool = False) -> dict[str, Toggle]:
+        """Every stored toggle by agent name (an agent without one is open); `fresh`
+        reads the table whatever the cache holds (what an admin is shown)."""
+        if not fresh and self._read is not None and self._read[0] > self._clock():
             return self._read[1]
         async with self._db.session() as session:
             rows = await session.scalars(select(AgentSetting))
