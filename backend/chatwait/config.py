@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(5.0, alias="AUTH_CACHE_SECONDS", ge=0, le=60)
     """How long a replica trusts what it read about a session or key (0: read every time).
     Logout, revocation and disabling act at once on the replica that served them."""
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    """A bearer token for `GET /metrics` alone (a scraper needs no account); unset: with
+    AUTH_MODE=local only admins read the metrics."""
     agent_settings_cache_seconds: float = Field(
         1.0, alias="AGENT_SETTINGS_CACHE_SECONDS", ge=0, le=60
     )

@@ -21,6 +21,7 @@ from chatwait.event_log import (
     ReplicatedEventLog,
     TurnEventLog,
 )
+from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry
 from chatwait.store import Database, repo, upgrade_database
 from chatwait.turns import TurnReader, TurnService
@@ -72,6 +73,11 @@ class Runtime:
     catalog: AgentCatalog | None = None
     """Each user's agents: admin toggles and their own provider keys."""
 
+    @property
+    def metrics(self) -> Metrics:
+        """This process's Prometheus metrics (`GET /metrics`)."""
+        return self.turns.metrics
+
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         set_tracing_disabled(not settings.tracing_enabled)
@@ -99,6 +105,7 @@ class Runtime:
             event_log=event_log,
             owner=owner,
             catalog=catalog,
+            metrics=Metrics(),
         )
         reader = turns.reader
         cluster = None

@@ -24,6 +24,7 @@ from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound
 from chatwait.event_log import TurnEventLog
+from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.store import Conversation, Database, repo
@@ -64,12 +65,14 @@ class TurnService:
         owner: str,
         clock: Callable[[], float] = time.monotonic,
         catalog: AgentCatalog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
         self.catalog = catalog or AgentCatalog(registry)
         """Resolves each user's agents: admin toggles and their own provider keys."""
+        self.metrics = metrics or Metrics()
         self.event_log = event_log
         self.owner = owner
         self.clock = clock
@@ -238,6 +241,7 @@ class TurnService:
             raise
         await run.open()
         record = await execution
+        self.metrics.run_ended(record)
         turn.runs_going -= 1
         if not turn.runs_going:
             return record
@@ -260,6 +264,7 @@ class TurnService:
         if last is not None:
             await turn.emit(terminal_event(last), publish=False)
         status = turn.cancel_status or "done"
+        self.metrics.turn_ended(status)
         await turn.emit(TurnDone(turn.turn_id, status), publish=False)
         try:
             async with self.db.session() as session:

@@ -1,6 +1,7 @@
 """One router per resource, gathered here, in two groups.
 
-`open_routes` take no credentials: `/healthz` and the routes that hand credentials out.
+`open_routes` take no account credentials: `/healthz`, the routes that hand credentials
+out, and `/metrics` (it checks METRICS_TOKEN or an admin itself).
 Everything else is in `protected_routes`, whose router-level dependency resolves the
 caller (`api.deps.current_user`): a route added to any router included there cannot
 forget authentication.
@@ -9,12 +10,13 @@ forget authentication.
 from fastapi import APIRouter, Depends
 
 from chatwait.api.deps import current_user
-from chatwait.api.routes import admin, auth, chat, conversations, health, me, meta
+from chatwait.api.routes import admin, auth, chat, conversations, health, me, meta, metrics
 from chatwait.api.schemas import ErrorBody
 
 open_routes = APIRouter()
 open_routes.include_router(health.router)
 open_routes.include_router(auth.router)
+open_routes.include_router(metrics.router)  # checks its own credential (METRICS_TOKEN)
 
 protected_routes = APIRouter(
     dependencies=[Depends(current_user)], responses={401: {"model": ErrorBody}}

@@ -65,7 +65,7 @@ async def delete_api_key(key_id: KeyId, user: CurrentUser, accounts: AccountsDep
 @router.put(
     "/provider-keys/{agent}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=error_responses(404, 409, 422, 502),
+    responses=error_responses(400, 404, 409, 422, 502),
 )
 async def put_provider_key(
     agent: AgentName, body: ProviderKeyPut, user: CurrentUser, catalog: CatalogDep
