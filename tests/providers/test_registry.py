@@ -147,6 +147,7 @@ def test_compatible_providers_come_from_json_settings(monkeypatch: pytest.Monkey
         "models": ["llama3", "qwen"],
         "available": True,
         "reason": None,
+        "takes_key": True,
         "user_key": False,
     }
     assert agents["router"]["default_model"] == "qwen"

@@ -59,6 +59,9 @@ class AgentPublic(BaseModel):
     models: list[str]
     available: bool
     reason: str | None
+    takes_key: bool = Field(
+        False, description="Whether a user may bring their own key for it (PUT /me/provider-keys)."
+    )
     user_key: bool = Field(
         False, description="Whether the caller stored their own key for it (PUT /me/provider-keys)."
     )

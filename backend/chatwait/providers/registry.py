@@ -87,6 +87,7 @@ class AgentSpec:
             "models": self.models(policy),
             "available": available,
             "reason": reason,
+            "takes_key": self.provider.takes_key,
             "user_key": self.name in view.keys,
         }
 
