@@ -94,3 +94,33 @@ async def test_the_users_key_is_in_the_fast_models_request_headers() -> None:
     assert own.headers["authorization"] == f"Bearer {KEY}"
     assert shared.headers["authorization"] == f"Bearer {provider.api_key}"
     await provider.aclose()
+
+
+async def test_a_key_the_provider_cannot_check_is_not_stored(db: Database) -> None:
+    """An unreachable provider: 502 `provider_check_failed`, the key neither kept nor shown."""
+    from chatwait.catalog import AgentCatalog
+    from chatwait.errors import ProviderCheckFailed
+    from chatwait.providers import AgentSpec, ProviderRegistry
+    from tests.support.servers import free_port
+
+    down = Provider(
+        name="down",
+        base_url=f"http://127.0.0.1:{free_port()}/v1",
+        api_key=None,
+        models=("m",),
+        default_model="m",
+        unavailable_reason="DOWN_API_KEY is not set",
+        timeout=2.0,
+    )
+    registry = ProviderRegistry([AgentSpec("down", down, "m")], [])
+    keys = ProviderKeys(db, SECRET)
+    catalog = AgentCatalog(registry, keys=keys)
+    async with db.session() as session:
+        user_id = await repo.ensure_user(session=session, identifier="checker")
+    with pytest.raises(ProviderCheckFailed) as failed:
+        await catalog.save_key(user_id, "down", KEY, check=True)
+    assert failed.value.status_code == 502 and KEY not in failed.value.message
+    assert await keys.list(user_id) == []
+    await catalog.save_key(user_id, "down", KEY, check=False)
+    assert [info.last4 for info in await keys.list(user_id)] == [KEY[-4:]]
+    await down.aclose()
