@@ -116,7 +116,8 @@ class ProviderRegistry:
     def __init__(self, agents: list[AgentSpec], default_agents: list[str]) -> None:
         self.agents = {agent.name: agent for agent in agents}
         self.default_agents = default_agents
-        self._configured_defaults = False
+        self._configured_defaults = bool(default_agents)
+        """Defaults named (DEFAULT_AGENTS, or given here): kept while usable, per user."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ProviderRegistry:
