@@ -27,13 +27,18 @@ from chatwait_ui.chat import (
     run_turn,
     send_controls,
     send_usage,
-    show_usage_command,
     stop_turn,
 )
 from chatwait_ui.choices import Choices
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
+from chatwait_ui.panels import (
+    COMMANDS,
+    handle_agent_toggle,
+    handle_provider_key,
+    send_panel,
+)
 from chatwait_ui.reopen import follow_reopened_turn
-from chatwait_ui.usage import wants_usage
+from chatwait_ui.usage import USAGE_COMMAND, wants_usage
 
 # Header auth needs a JWT secret. Mounted, `mount_ui` sets a persistent one; run on its
 # own, a per-process secret is fine: header auth signs the user in again silently.
@@ -60,7 +65,7 @@ async def start() -> None:
     bindings.expect(cl.context.session.thread_id)
     agents, defaults = await load_agents(api)
     await send_controls(agents, Choices.defaults(agents, defaults))
-    await show_usage_command()
+    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS])
 
 
 @cl.on_chat_resume
@@ -78,7 +83,7 @@ async def resume(thread: ThreadDict) -> None:
         choices = Choices(choices.mode, fallback.agents, fallback.models)
     cl.user_session.set("saved_choices", saved.to_metadata() if saved else None)
     await send_controls(agents, choices)
-    await show_usage_command()
+    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS])
     follow_reopened_turn(api, thread)
 
 
@@ -92,14 +97,39 @@ async def settings_changed(settings: dict[str, Any]) -> None:
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
     """Send the message to every chosen agent, in the mode picked for it (the `usage`
-    command, or `/usage`, shows the user's limits and usage instead)."""
+    command, or `/usage`, shows the user's limits and usage instead; another command
+    opens its panel)."""
     if wants_usage(message.command, message.content):
         await send_usage(api)
+        return
+    if message.command in {c["id"] for c in COMMANDS}:
+        await send_panel(api, message.command)
         return
     mode = (message.modes or {}).get(MODE_ID)
     choices = current_choices(mode)
     await run_turn(api, message.content, choices)
     await remember_choices(api, choices)
+
+
+@cl.action_callback("provider_key")
+async def provider_key(action: cl.Action) -> str:
+    """Save or remove a provider key from the keys panel; the agents list follows."""
+    notice = await handle_provider_key(api, action.payload)
+    await _refresh_agents()
+    return notice
+
+
+@cl.action_callback("agent_toggle")
+async def agent_toggle(action: cl.Action) -> str:
+    notice = await handle_agent_toggle(api, action.payload)
+    await _refresh_agents()
+    return notice
+
+
+async def _refresh_agents() -> None:
+    """Agents gained or lost (a key saved, an agent switched): show the settings anew."""
+    agents, _ = await load_agents(api)
+    await send_controls(agents, current_choices(None).restricted_to(agents))
 
 
 @cl.on_stop

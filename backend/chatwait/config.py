@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(5.0, alias="AUTH_CACHE_SECONDS", ge=0, le=60)
     """How long a replica trusts what it read about a session or key (0: read every time).
     Logout, revocation and disabling act at once on the replica that served them."""
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    """A bearer token for `GET /metrics` alone (a scraper needs no account); unset: with
+    AUTH_MODE=local only admins read the metrics."""
+    agent_settings_cache_seconds: float = Field(
+        1.0, alias="AGENT_SETTINGS_CACHE_SECONDS", ge=0, le=60
+    )
+    """How long a replica trusts the admin's agent toggles it read (0: read every request);
+    a change takes effect at once on the replica that made it, within this on the others."""
     login_max_attempts: int = Field(10, alias="LOGIN_MAX_ATTEMPTS", ge=1)
     login_window_seconds: int = Field(300, alias="LOGIN_WINDOW_SECONDS", ge=1)
     """At most LOGIN_MAX_ATTEMPTS logins per client IP and per email in this window."""

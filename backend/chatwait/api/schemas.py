@@ -112,6 +112,12 @@ class AgentPublic(BaseModel):
         default_factory=list, description="Every tool it may call: built-in, then MCP."
     )
     mcp_servers: list[McpServerPublic] = Field(default_factory=list)
+    takes_key: bool = Field(
+        False, description="Whether a user may bring their own key for it (PUT /me/provider-keys)."
+    )
+    user_key: bool = Field(
+        False, description="Whether the caller stored their own key for it (PUT /me/provider-keys)."
+    )
 
 
 class ModelsResponse(BaseModel):

@@ -1,5 +1,6 @@
-"""SQLAlchemy 2 tables: users and their sessions and API keys, conversations, turns, runs,
-idempotency keys, votes and their battles, shares.
+"""SQLAlchemy 2 tables: users and their sessions, API keys and provider keys, conversations,
+turns, runs, idempotency keys, limits and usage, votes and their battles, shares, admin
+agent toggles and the audit log.
 
 A run row is written twice: when the turn starts (status `running`) and when it ends
 (status, text, usage, timings). Nothing is written per token. At the end of a turn its
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     false,
@@ -338,3 +340,56 @@ class Share(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hide_costs: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProviderKey(Base):
+    """A user's own key for one agent's provider, only ever stored encrypted.
+
+    AES-256-GCM under a key derived (HKDF-SHA256) from CHATWAIT_SECRET_KEY, a random nonce
+    per record, `user_id|agent|key_version` as associated data: a row copied to another
+    user or agent does not decrypt (`accounts/_key_cipher.py`).
+    """
+
+    __tablename__ = "provider_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped by every `chatwait keys rotate`; part of the associated data."""
+    last4: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AgentSetting(Base):
+    """An admin's toggle for one agent: off, or a model allowlist within its models."""
+
+    __tablename__ = "agent_settings"
+
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    models: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    """None: every model of the agent."""
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class AuditEntry(Base):
+    """One admin change: who, what, when, the state before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(36))
+    actor_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    action: Mapped[str] = mapped_column(String(64))
+    """`agent.update`, `user.update`, ..."""
+    target: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

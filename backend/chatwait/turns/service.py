@@ -20,10 +20,12 @@ from collections.abc import Awaitable, Callable
 from agents import TResponseInputItem
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import TurnEventLog
 from chatwait.limits import Limits
+from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.store import Conversation, Database, repo
@@ -66,10 +68,15 @@ class TurnService:
         owner: str,
         clock: Callable[[], float] = time.monotonic,
         limits: Limits | None = None,
+        catalog: AgentCatalog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
+        self.catalog = catalog or AgentCatalog(registry)
+        """Resolves each user's agents: admin toggles and their own provider keys."""
+        self.metrics = metrics or Metrics()
         self.event_log = event_log
         self.owner = owner
         self.clock = clock
@@ -126,8 +133,11 @@ class TurnService:
         message = check_text(
             request.message, field="message", limit=self.settings.max_message_chars
         )
-        agents = self.registry.resolve_many(
-            request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
+        agents = await self.catalog.resolve_many(
+            user_id,
+            request.agents,
+            request.models or {},
+            max_agents=self.settings.max_agents_per_turn,
         )
         seed: int | None = None
         slots: list[str | None] = [None] * len(agents)
@@ -277,6 +287,7 @@ class TurnService:
             raise
         await run.open()
         record = await execution
+        self.metrics.run_ended(record)
         turn.runs_going -= 1
         if not turn.runs_going:
             return record
@@ -300,6 +311,7 @@ class TurnService:
         if last is not None:
             await turn.emit(terminal_event(last), publish=False)
         status = turn.cancel_status or "done"
+        self.metrics.turn_ended(status)
         await turn.emit(TurnDone(turn.turn_id, status), publish=False)
         try:
             async with self.db.session() as session:
