@@ -140,7 +140,12 @@ async def on_message(message: cl.Message) -> None:
     """Send the message to every chosen agent, in the mode picked for it."""
     mode = (message.modes or {}).get(MODE_ID)
     choices = current_choices(mode)
-    await run_turn(api, message.content, choices)
+    view = await run_turn(api, message.content, choices)
+    if view.turn_id is None:
+        # Refused (too long, ...) or never sent: the panes say why and, as nothing was
+        # kept, the text goes back into the composer to be edited (`public/chatwait.js`).
+        await cl.send_window_message({"chatwait": "restore-composer", "text": message.content})
+        return
     await remember_choices(api, choices)
 
 
