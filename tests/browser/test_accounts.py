@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import http.server
 import json
 import re
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -236,5 +238,114 @@ def test_the_backends_tokens_never_reach_the_browser(browser: Browser, server: C
         for token in JWT.findall(everything):
             claims = _payload(token)
             assert claims.get("iss") != "chatwait" and "sid" not in claims, claims
+    finally:
+        context.close()
+
+
+FOREIGN_PAGE = b"<!doctype html><title>another site</title><p>elsewhere</p>"
+
+PROBE = """async ([target, conversation]) => {
+  const outcome = async (promise) => {
+    try {
+      const response = await promise;
+      if (response.type === "opaque") return "opaque";
+      return "read " + response.status + " " + (await response.text()).slice(0, 200);
+    } catch (error) {
+      return "blocked";
+    }
+  };
+  const json = { "content-type": "application/json" };
+  const plain = { "content-type": "text/plain" };
+  const threads = JSON.stringify({ pagination: { first: 20 }, filter: {} });
+  const results = {
+    user: await outcome(fetch(target + "/user", { credentials: "include" })),
+    threads: await outcome(fetch(target + "/project/threads",
+      { method: "POST", credentials: "include", headers: json, body: threads })),
+    thread: await outcome(fetch(target + "/project/thread/" + conversation,
+      { credentials: "include" })),
+    rename: await outcome(fetch(target + "/project/thread", { method: "PUT",
+      credentials: "include", headers: json,
+      body: JSON.stringify({ threadId: conversation, name: "renamed by a stranger" }) })),
+    delete: await outcome(fetch(target + "/project/thread", { method: "DELETE",
+      credentials: "include", headers: json, body: JSON.stringify({ threadId: conversation }) })),
+    blindRename: await outcome(fetch(target + "/project/thread", { method: "POST",
+      mode: "no-cors", credentials: "include", headers: plain,
+      body: JSON.stringify({ threadId: conversation, name: "renamed blind" }) })),
+    blindLogout: await outcome(fetch(target + "/logout",
+      { method: "POST", mode: "no-cors", credentials: "include" })),
+    blindHeaderLogin: await outcome(fetch(target + "/auth/header",
+      { method: "POST", mode: "no-cors", credentials: "include" })),
+    api: await outcome(fetch(target + "/conversations/" + conversation,
+      { credentials: "include" })),
+  };
+  results.socket = await new Promise((resolve) => {
+    // engine.io greets an accepted socket at once ("0{...}"): a refusal closes it instead
+    const socket = target.replace("http", "ws") + "/ws/socket.io/?EIO=4&transport=websocket";
+    const ws = new WebSocket(socket);
+    const timer = setTimeout(() => resolve("no answer"), 20000);
+    const end = (outcome) => { clearTimeout(timer); resolve(outcome); };
+    ws.onmessage = (event) => { end("message " + event.data); ws.close(); };
+    ws.onerror = () => end("refused");
+    ws.onclose = () => end("refused");
+  });
+  return results;
+}"""
+
+
+@contextlib.contextmanager
+def foreign_site() -> Iterator[str]:
+    """A page on another port of the same machine: same-site, so cookies go along."""
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(FOREIGN_PAGE)))
+            self.end_headers()
+            self.wfile.write(FOREIGN_PAGE)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}"
+    finally:
+        site.shutdown()
+        site.server_close()
+        thread.join()
+
+
+def test_a_page_on_another_port_cannot_read_or_change_anything(
+    browser: Browser, server: ChildServer
+) -> None:
+    email = register(server)
+    context, page = new_tab(browser)
+    try:
+        open_signed_in(page, server.base_url, email)
+        wait_until_finished(send(page, "Private question"))
+        conversation = conversation_of(page)
+        headers = {"Authorization": f"Bearer {api_token(server, email)}"}
+        before = httpx.get(f"{server.base_url}/conversations/{conversation}", headers=headers)
+
+        own = "async (t) => (await fetch(t + '/user', {credentials: 'include'})).status"
+        assert page.evaluate(own, server.base_url) == 200  # what the probe would see if let in
+        with foreign_site() as elsewhere:
+            stranger = context.new_page()  # same browser, same cookies, another origin
+            stranger.goto(elsewhere + "/")
+            results = stranger.evaluate(PROBE, [server.base_url, conversation])
+        for name, outcome in results.items():
+            assert outcome in ("blocked", "opaque", "refused"), (name, outcome)
+
+        after = httpx.get(f"{server.base_url}/conversations/{conversation}", headers=headers)
+        assert after.status_code == 200
+        assert after.json()["title"] == before.json()["title"]
+        assert len(after.json()["turns"]) == 1
+        # and the user is still signed in: the blind logout did not go through
+        page.reload()
+        expect(page.locator(".cw-turn")).to_have_count(1, timeout=30_000)
+        assert [revoked for revoked, _ in _sessions(server, email)] == [None, None]
     finally:
         context.close()
