@@ -57,6 +57,7 @@ class BackendSession:
     expires_at: float
     """`time.monotonic()` after which the access token is refreshed before use."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    last_used: float = field(default_factory=time.monotonic)
 
     @property
     def email(self) -> str:
@@ -78,12 +79,24 @@ class SessionStore:
     """Handle → backend session, in this process's memory.
 
     A restart (or another replica) does not know the handle: that browser is signed out
-    and signs in again (`guard.py` turns its cookie into none).
+    and signs in again (`guard.py` turns its cookie into none). Sessions unused for
+    `max_idle_seconds` (by default Chainlit's cookie lifetime, after which no browser can
+    name them) are dropped at the next sign-in.
     """
 
-    def __init__(self, api: ApiClient) -> None:
+    def __init__(self, api: ApiClient, *, max_idle_seconds: float | None = None) -> None:
         self.api = api
         self._sessions: dict[str, BackendSession] = {}
+        if max_idle_seconds is None:
+            from chainlit.config import config
+
+            max_idle_seconds = float(config.project.user_session_timeout)
+        self.max_idle_seconds = max_idle_seconds
+
+    def _prune(self) -> None:
+        oldest = time.monotonic() - self.max_idle_seconds
+        for handle in [h for h, s in self._sessions.items() if s.last_used < oldest]:
+            del self._sessions[handle]
 
     def get(self, handle: str | None) -> BackendSession | None:
         return self._sessions.get(handle) if handle else None
@@ -106,6 +119,7 @@ class SessionStore:
         session.take(tokens)
         session.user = await self.api.me(token=session.access_token)
         handle = HANDLE_PREFIX + secrets.token_urlsafe(32)
+        self._prune()
         self._sessions[handle] = session
         return handle, session
 
@@ -118,6 +132,7 @@ class SessionStore:
         session = self._sessions.get(handle)
         if session is None:
             return None
+        session.last_used = time.monotonic()
         async with session.lock:
             expired = time.monotonic() >= session.expires_at
             if not expired and (stale is None or stale != session.access_token):

@@ -167,3 +167,14 @@ async def test_the_guard_drops_a_cookie_whose_session_is_gone(
     live, gone = seen
     assert b"access_token=" in dict(live)[b"cookie"]
     assert dict(gone)[b"cookie"] == b"theme=dark"
+
+
+async def test_sessions_left_unused_are_dropped_at_the_next_sign_in(
+    backend: str, store: SessionStore
+) -> None:
+    first = await store.login(*await account(store))
+    assert first is not None
+    store.max_idle_seconds = 0.0  # everything already signed in is now too old
+    second = await store.login(*await account(store))
+    assert second is not None
+    assert first[0] not in store and second[0] in store
