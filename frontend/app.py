@@ -16,6 +16,7 @@ public HTTP API.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from typing import Any
@@ -28,7 +29,7 @@ from chainlit.types import ThreadDict
 from fastapi import Request, Response
 from starlette.datastructures import Headers
 
-from chatwait_ui.api import ApiClient
+from chatwait_ui.api import ApiClient, ApiError
 from chatwait_ui.bindings import bindings
 from chatwait_ui.chat import (
     MODE_ID,
@@ -53,6 +54,8 @@ os.environ.setdefault("CHAINLIT_AUTH_SECRET", secrets.token_urlsafe(32))
 _MODE = os.environ.get("CHATWAIT_UI_AUTH_MODE") or os.environ.get("AUTH_MODE") or "none"
 ACCOUNTS = _MODE.strip().lower() == "local"
 
+logger = logging.getLogger(__name__)
+
 api = ApiClient()
 sessions = SessionStore(api) if ACCOUNTS else None
 if sessions is not None:
@@ -67,7 +70,11 @@ if sessions is not None:
     @cl.password_auth_callback
     async def sign_in(email: str, password: str) -> cl.User | None:
         """The login page: sign in at the backend; its tokens stay here, under a handle."""
-        signed_in = await store.login(email, password, client_ip=client_address.get())
+        try:
+            signed_in = await store.login(email, password, client_ip=client_address.get())
+        except ApiError as exc:  # Chainlit would log a traceback and refuse anyway
+            logger.warning("UI sign-in failed: the backend answered %s", exc.code)
+            return None
         if signed_in is None:
             return None
         handle, session = signed_in

@@ -107,11 +107,15 @@ class SessionStore:
     async def login(
         self, email: str, password: str, *, client_ip: str | None = None
     ) -> tuple[str, BackendSession] | None:
-        """Sign in at the backend; the new handle and session, or None if refused."""
+        """Sign in at the backend; the new handle and session, or None if refused.
+
+        Raises `ApiError` when the backend cannot be reached or fails.
+        """
         try:
             tokens = await self.api.login(email, password, client_ip=client_ip)
         except ApiError as exc:
-            if exc.status in (400, 401, 403, 404, 422, 429):
+            if exc.status is not None and exc.status < 500:
+                # Chainlit's login page has one message for every refusal, throttling too
                 logger.info("UI sign-in refused: %s", exc.code)
                 return None
             raise

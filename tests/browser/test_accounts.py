@@ -350,3 +350,29 @@ def test_a_page_on_another_port_cannot_read_or_change_anything(
         assert [revoked for revoked, _ in _sessions(server, email)] == [None, None]
     finally:
         context.close()
+
+
+def test_ui_sign_ins_are_throttled_per_browser_address(tmp_path: Path) -> None:
+    """The UI passes the browser's address on: one noisy client does not lock out all."""
+    with chatwait_server(
+        tmp_path,
+        AUTH_MODE="local",
+        CHATWAIT_SECRET_KEY="test-secret-" + "t" * 40,
+        REGISTRATION="open",
+        LOGIN_MAX_ATTEMPTS="2",
+    ) as small:
+        email = register(small)
+
+        def attempt(address: str, username: str, password: str) -> int:
+            # what uvicorn makes of a request a local proxy forwards for this client
+            return httpx.post(
+                f"{small.base_url}/login",
+                data={"username": username, "password": password},
+                headers={"X-Forwarded-For": address},
+            ).status_code
+
+        noisy, other = "198.51.100.7", "198.51.100.8"
+        for _ in range(2):
+            assert attempt(noisy, f"x-{uuid.uuid4().hex[:8]}@example.com", "wrong" * 3) == 401
+        assert attempt(noisy, email, PASSWORD) == 401  # right password, too many attempts
+        assert attempt(other, email, PASSWORD) == 200  # another browser is not locked out
