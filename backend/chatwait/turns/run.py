@@ -106,6 +106,10 @@ async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
         )
     finally:
         run.request_sent()  # an ended run holds up nothing
+        if run.progress.attempts is not None:
+            # Its counter lives on in contexts the provider's pooled connections copied:
+            # without this hook they would keep the whole turn alive until they close.
+            run.progress.attempts.on_first = None
     return _record(run, failure)
 
 
