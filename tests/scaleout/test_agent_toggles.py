@@ -9,7 +9,6 @@ Every change is also in the audit log, readable from either replica, and non-adm
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 
 from tests.accounts._support import LOCAL, Account, admin_of, signed_up
 from tests.scaleout._replicas import Cluster, cluster
+from tests.support.eventually import eventually
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -43,10 +43,7 @@ def pair(
 
 def _until(check: Callable[[], bool]) -> None:
     """Until `check()` holds (B's own answer changed), or fail after `SPREAD_SECONDS`."""
-    deadline = time.monotonic() + SPREAD_SECONDS
-    while not check():
-        assert time.monotonic() < deadline, "replica B never applied the toggle"
-        time.sleep(0.05)
+    eventually(check, timeout=SPREAD_SECONDS, message="replica B never applied the toggle")
 
 
 def _agents(client: httpx.Client, account: Account) -> dict[str, Any]:
