@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, Tool
+from agents import Agent, Model, ModelSettings, Tool
 from agents.mcp import MCPServer
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
 from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
+from chatwait.providers._tool_call_repair import RepairingChatCompletionsModel
 from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
 from chatwait.providers.prices import cost_usd
 
@@ -85,7 +86,7 @@ class Provider:
         yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
         """
         if self.client_kind != "fast":
-            return OpenAIChatCompletionsModel(
+            return RepairingChatCompletionsModel(
                 model=model,
                 openai_client=self.client(),
                 should_replay_reasoning_content=reasoning_replay(self.quirks),

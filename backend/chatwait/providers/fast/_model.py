@@ -38,6 +38,7 @@ from openai import AsyncOpenAI
 from openai.types.responses import Response
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
+from chatwait.providers._tool_call_repair import repaired
 from chatwait.providers.fast._handler import ChunkHandler, handle
 from chatwait.providers.fast._http import StreamTransport
 from chatwait.providers.fast._request import RequestFactory
@@ -161,7 +162,7 @@ class FastChatModel(Model):
                 preserve_raw_usage=model_settings.preserve_raw_usage is True,
             )
             try:
-                async for event in handle(handler, chunks(http, built)):
+                async for event in handle(handler, repaired(chunks(http, built))):
                     if event.type == "response.completed":
                         # before yielding: a caller may stop at the terminal event
                         populate_generation_span(span, event.response, tracing)
