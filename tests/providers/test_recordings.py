@@ -222,6 +222,7 @@ def test_text_recording_answers_through_the_product(replay: Replay, name: str, m
     run = outcome.run(agent)
     assert (run["status"], run["error"], run["model"]) == ("done", None, rec.model)
     assert run["output"] == expected.text
+    assert run["reasoning"] == (expected.reasoning or None), "thought parts apart"
     _assert_usage(run, expected.usage)
     assert run["attempts"] == 1
     if expected.usage is None:

@@ -132,6 +132,8 @@ class Expected:
     tool_names: tuple[str, ...]
     """Functions choice 0 asks to call, in order."""
     refusal: str
+    reasoning: str = ""
+    """Gemini's thought parts (content flagged `extra_content.google.thought`), joined."""
 
     @property
     def text(self) -> str:
@@ -151,6 +153,7 @@ def expected_from_sse(rec: Recording) -> Expected:
     usage: tuple[int, int] | None = None
     finish: str | None = None
     tools: list[str] = []
+    thoughts: list[str] = []
     for chunk in _sse_chunks(rec.body.decode("utf-8")):
         if chunk.get("usage"):
             usage = (chunk["usage"]["prompt_tokens"], chunk["usage"]["completion_tokens"])
@@ -158,8 +161,11 @@ def expected_from_sse(rec: Recording) -> Expected:
             if choice.get("index") != 0:
                 continue
             delta = choice.get("delta") or {}
-            if delta.get("content"):
-                pieces.append(delta["content"])
+            if (delta.get("extra_content") or {}).get("google", {}).get("thought"):
+                thoughts.append(delta["content"].removeprefix("<thought>"))
+            elif delta.get("content"):
+                content = delta["content"]
+                pieces.append(content.removeprefix("</thought>") if thoughts else content)
             refusal.append(delta.get("refusal") or "")
             tools += [
                 c["function"]["name"]
@@ -167,7 +173,8 @@ def expected_from_sse(rec: Recording) -> Expected:
                 if c.get("function", {}).get("name")
             ]
             finish = choice.get("finish_reason") or finish
-    return Expected(tuple(pieces), usage, finish, tuple(tools), "".join(refusal))
+    pieces = [piece for piece in pieces if piece]
+    return Expected(tuple(pieces), usage, finish, tuple(tools), "".join(refusal), "".join(thoughts))
 
 
 def error_message(rec: Recording) -> str:

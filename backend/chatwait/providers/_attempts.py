@@ -25,7 +25,7 @@ class AttemptCounter:
     on_first: Callable[[], None] | None = None
     """Called as the run's first request goes out (the turn waits for it, see `TurnService`)."""
     filled_ids: int = 0
-    """Tool-call ids this run had to make up (`_tool_call_repair`)."""
+    """Tool-call ids this run had to make up (`_chunk_repair`)."""
 
 
 _current: ContextVar[AttemptCounter | None] = ContextVar("chatwait_attempts", default=None)

@@ -21,9 +21,9 @@ from agents.mcp import MCPServer
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
+from chatwait.providers._chunk_repair import RepairingChatCompletionsModel
 from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
-from chatwait.providers._tool_call_repair import RepairingChatCompletionsModel
 from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
 from chatwait.providers.prices import cost_usd
 

@@ -38,7 +38,7 @@ from openai import AsyncOpenAI
 from openai.types.responses import Response
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
-from chatwait.providers._tool_call_repair import repaired
+from chatwait.providers._chunk_repair import repaired
 from chatwait.providers.fast._handler import ChunkHandler, handle
 from chatwait.providers.fast._http import StreamTransport
 from chatwait.providers.fast._request import RequestFactory

@@ -1,5 +1,13 @@
-"""Streamed tool calls some endpoints leave incomplete, completed before the SDK reads them.
+"""Stream chunks some endpoints shape their own way, put right before the SDK reads them.
 
+Thought parts: Gemini's compatible endpoint (asked to include thoughts) streams its
+thinking inside `delta.content`, each such delta flagged `extra_content.google.thought`,
+the first opening with `<thought>` and the answer's first delta opening with `</thought>`
+(tests/fixtures/provider-recordings/secondary/gemini-compat-stream-thinking-01.apifox.sse).
+A flagged delta's content becomes `reasoning_content` (as DeepSeek sends it, which the SDK
+streams as reasoning), and the `</thought>` before the answer is dropped.
+
+Tool calls:
 Gemini's compatible endpoint sends each call whole in one delta with `"id": ""` and no
 `index` (tests/fixtures/provider-recordings/gemini-compat-stream-toolcall-*.sse). The SDK
 then refuses to run the call ("Tool invocations require a non-empty string call ID"), and
@@ -33,21 +41,45 @@ def _set(obj: Any, name: str, value: Any) -> None:
         setattr(obj, name, value)
 
 
-class ToolCallRepair:
+_OPEN, _CLOSE = "<thought>", "</thought>"
+
+
+def _is_thought(delta: Any) -> bool:
+    extra = _get(delta, "extra_content")
+    google = _get(extra, "google") if extra is not None else None
+    return bool(google is not None and _get(google, "thought"))
+
+
+class ChunkRepair:
     """The state of one stream: which call indexes exist and which have an id."""
 
     def __init__(self) -> None:
         self._with_id: set[int] = set()
         self._seen: set[int] = set()
+        self._thinking = False
 
     def chunk(self, chunk: Any) -> Any:
-        """`chunk` with its tool-call deltas completed (in place); any chunk shape."""
+        """`chunk` put right (in place); any chunk shape (dicts, `openai` objects)."""
         for choice in _get(chunk, "choices") or ():
             delta = _get(choice, "delta")
-            calls = _get(delta, "tool_calls") if delta is not None else None
-            for call in calls or ():
+            if delta is None:
+                continue
+            self._thought(delta)
+            for call in _get(delta, "tool_calls") or ():
                 self._call(call)
         return chunk
+
+    def _thought(self, delta: Any) -> None:
+        content = _get(delta, "content")
+        if not isinstance(content, str):
+            return
+        if _is_thought(delta):
+            self._thinking = True
+            _set(delta, "reasoning_content", content.removeprefix(_OPEN))
+            _set(delta, "content", None)
+        elif self._thinking and content.startswith(_CLOSE):
+            self._thinking = False
+            _set(delta, "content", content.removeprefix(_CLOSE))
 
     def _call(self, call: Any) -> None:
         index = _get(call, "index")
@@ -64,14 +96,14 @@ class ToolCallRepair:
 
 
 async def repaired(chunks: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    """Each chunk of one stream, its tool calls completed."""
-    repair = ToolCallRepair()
+    """Each chunk of one stream, put right."""
+    repair = ChunkRepair()
     async for chunk in chunks:
         yield repair.chunk(chunk)
 
 
 class _RepairedStream:
-    """The `openai` client's stream, read through a `ToolCallRepair`; the rest as is."""
+    """The `openai` client's stream, read through a `ChunkRepair`; the rest as is."""
 
     def __init__(self, stream: Any) -> None:
         self._stream = stream
@@ -84,7 +116,7 @@ class _RepairedStream:
 
 
 class RepairingChatCompletionsModel(OpenAIChatCompletionsModel):
-    """The SDK's Chat Completions model, its streamed tool calls completed."""
+    """The SDK's Chat Completions model, its stream chunks put right."""
 
     async def _fetch_response(self, *args: Any, **kwargs: Any) -> Any:
         fetched = await super()._fetch_response(*args, **kwargs)
