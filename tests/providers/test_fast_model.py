@@ -124,6 +124,7 @@ def _settings(kind: str, stand_in: RecordingServer, streams: StreamServer, offli
         "PROVIDER_CLIENT": kind,
         "OPENAI_API_KEY": KEYS[kind],
         "OPENAI_BASE_URL": stand_in.openai_base_url,
+        "OPENAI_API": "chat",
         "OPENAI_MODELS": openai_models,
         "OPENAI_DEFAULT_MODEL": openai_models[0],
         "GEMINI_API_KEY": KEYS[kind],

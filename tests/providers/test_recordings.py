@@ -63,7 +63,6 @@ ERRORS: dict[str, tuple[str, bool]] = {
 """The contract: what a client branches on for each recorded error body. Error bodies
 share one envelope per vendor whatever the endpoint, so the Responses-API and native
 Gemini ones are served on the chat path too."""
-RESPONSES_API = "Responses API stream: the product calls Chat Completions"
 
 
 def _agent(rec: Recording) -> str:
@@ -80,20 +79,8 @@ def _kind(rec: Recording) -> str:
 
 
 def _cases(*kinds: str) -> list[Any]:
-    params = []
-    for rec in recordings().values():
-        kind = _kind(rec)
-        if kind == "responses" and "text" in kinds:
-            params.append(
-                pytest.param(
-                    rec.name,
-                    id=f"{rec.name}-skipped-responses-api",
-                    marks=pytest.mark.skip(reason=RESPONSES_API),
-                )
-            )
-        elif kind in kinds:
-            params.append(pytest.param(rec.name, id=rec.name))
-    return params
+    """Recordings of these kinds (Responses API streams: `test_responses_recordings.py`)."""
+    return [pytest.param(r.name, id=r.name) for r in recordings().values() if _kind(r) in kinds]
 
 
 @dataclass
@@ -168,6 +155,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
             tmp_path_factory.mktemp("replay"),
             OPENAI_API_KEY=OPENAI_KEY,
             OPENAI_BASE_URL=stand_in.openai_base_url,
+            OPENAI_API="chat",
             OPENAI_MODELS=openai_models,
             OPENAI_DEFAULT_MODEL=openai_models[0],
             GEMINI_API_KEY=GEMINI_KEY,

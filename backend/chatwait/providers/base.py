@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, ModelSettings, Tool
+from agents import Agent, Model, ModelSettings, OpenAIResponsesModel, Tool
 from agents.mcp import MCPServer
 from openai import AsyncOpenAI
 
@@ -49,6 +49,8 @@ class Provider:
     quirks: Quirks = field(default_factory=Quirks)
     client_kind: Literal["sdk", "fast"] = "fast"
     """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
+    api: Literal["chat", "responses"] = "chat"
+    """`responses`: the SDK's Responses model instead (`OPENAI_API`, OpenAI only)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
     _fast: tuple[RequestFactory, StreamTransport] | None = field(default=None, repr=False)
 
@@ -85,6 +87,8 @@ class Provider:
         The reasoning replay hook reaches the stock model only: `FastChatModel` takes none
         yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
         """
+        if self.api == "responses":
+            return OpenAIResponsesModel(model=model, openai_client=self.client())
         if self.client_kind != "fast":
             return RepairingChatCompletionsModel(
                 model=model,
@@ -117,6 +121,11 @@ class Provider:
         settings = model_settings(self.quirks, retry=stream_retry(self.max_retries))
         if tuning is not None:
             settings = settings.resolve(tuning)
+        if self.api == "responses" and settings.reasoning is not None:
+            # the Responses API streams reasoning only as summaries, and only when asked
+            summary = settings.reasoning.summary or "auto"
+            reasoning = settings.reasoning.model_copy(update={"summary": summary})
+            settings = settings.resolve(ModelSettings(reasoning=reasoning))
         return Agent(
             name=agent_name,
             instructions=instructions,
