@@ -138,6 +138,8 @@ def test_with_its_setting_a_preset_is_available(presets: Presets, preset: Preset
         "configured": False,
         "tools": [],
         "mcp_servers": [],
+        "takes_key": preset.keyed,
+        "user_key": False,
     }
 
 

@@ -10,13 +10,13 @@ error code, and `turn_done` carries the turn's stored status.
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from typing import Any
 
 import httpx
 
 from tests.reliability._db import runs_of_turn, turn_row
+from tests.support.eventually import eventually
 from tests.support.sse import Event, texts_by_run
 
 TERMINAL = {"run_done", "run_error"}
@@ -100,10 +100,9 @@ def assert_view_matches_store(view: dict[str, Any], database_url: str) -> None:
 
 def wait_until_ended(client: httpx.Client, turn_id: str, limit: float = 60.0) -> dict[str, Any]:
     """Poll the stored turn until it is no longer `running` (observable state, bounded)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
+
+    def ended() -> dict[str, Any] | None:
         turn = client.get(f"/chat/turns/{turn_id}").json()
-        if turn["status"] != "running":
-            return dict(turn)
-        time.sleep(0.02)
-    raise AssertionError(f"turn {turn_id} still running after {limit}s")
+        return dict(turn) if turn["status"] != "running" else None
+
+    return eventually(ended, timeout=limit, interval=0.02, message=f"turn {turn_id} still running")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 from httpx_sse import connect_sse
 
 from tests.support.app import running_app
+from tests.support.eventually import eventually
 from tests.support.sse import Event, read_stream, texts_by_run
 
 from ._support import SERVER, http_server
@@ -218,10 +218,12 @@ def test_a_server_dying_mid_call_is_an_error_result_and_comes_back(
     assert run["status"] == "done"
     [call] = run["tool_calls"]
     assert call["name"] == "die" and call["is_error"] is True
-    deadline = time.monotonic() + 60
-    while not _agents(client)["fragile"]["mcp_servers"][0]["up"]:  # bounded poll of state
-        assert time.monotonic() < deadline, "the fragile server did not come back"
-        time.sleep(0.1)
+    eventually(
+        lambda: _agents(client)["fragile"]["mcp_servers"][0]["up"],
+        timeout=60,
+        interval=0.1,
+        message="the fragile server did not come back",
+    )
     again = _wait(client, "fragile", "what is your pid")
     [pid] = again["tool_calls"]
     assert pid["is_error"] is False and pid["output"].isdigit()
