@@ -122,8 +122,8 @@ class Provider:
 
         `api_key`: a user's own key, sent instead of the provider's (over the same
         connections; never in model settings, which traces record).
-        The reasoning replay hook reaches the stock model only: `FastChatModel` takes none
-        yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
+        Both models take the reasoning replay hook (`FastChatModel` builds its request
+        with a stock model holding it).
         """
         client = self.keyed_client(api_key)
         if self.api == "responses":
@@ -139,7 +139,13 @@ class Provider:
         requests, transport = self._fast
         if api_key is not None:
             requests = self._keyed_requests(api_key, client)
-        return FastChatModel(model, openai_client=client, requests=requests, transport=transport)
+        return FastChatModel(
+            model,
+            openai_client=client,
+            requests=requests,
+            transport=transport,
+            should_replay_reasoning_content=reasoning_replay(self.quirks),
+        )
 
     def _keyed_requests(self, api_key: str, client: AsyncOpenAI) -> RequestFactory:
         """The request factory for a user's key: its headers carry that key."""

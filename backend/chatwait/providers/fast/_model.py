@@ -30,6 +30,7 @@ from agents.models._trace import model_config_for_trace, populate_generation_spa
 from agents.models.chatcmpl_helpers import ChatCmplHelpers
 from agents.models.interface import Model, ModelTracing
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from agents.models.reasoning_content_replay import ShouldReplayReasoningContent
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.tool import Tool
 from agents.tracing import generation_span
@@ -61,19 +62,28 @@ class FastChatModel(Model):
         requests: RequestFactory,
         transport: StreamTransport,
         strict_feature_validation: bool = False,
+        should_replay_reasoning_content: ShouldReplayReasoningContent | None = None,
     ) -> None:
         self.model = model
         self._client = openai_client
         self._transport = transport
         self._strict = strict_feature_validation
         self._requests = requests
-        self._builder = requests.builder(model, strict_feature_validation=strict_feature_validation)
+        self._replay = should_replay_reasoning_content
+        self._builder = requests.builder(
+            model,
+            strict_feature_validation=strict_feature_validation,
+            should_replay_reasoning_content=should_replay_reasoning_content,
+        )
         self._stock: OpenAIChatCompletionsModel | None = None
 
     def _stock_model(self) -> OpenAIChatCompletionsModel:
         if self._stock is None:
             self._stock = OpenAIChatCompletionsModel(
-                self.model, self._client, strict_feature_validation=self._strict
+                self.model,
+                self._client,
+                strict_feature_validation=self._strict,
+                should_replay_reasoning_content=self._replay,
             )
         return self._stock
 
