@@ -306,3 +306,14 @@ def test_the_run_time_limit_stops_a_running_tool_and_keeps_the_finished_calls(
         run = _wait(http, "patient", 'calculator {"expression": "7 * 6"} and slow {"seconds": 600}')
     assert (run["status"], run["error"]["code"]) == ("timeout", "timeout")
     assert [(c["name"], c["output"]) for c in run["tool_calls"]] == [("calculator", "42")]
+
+
+def test_tool_output_is_capped_where_stored_and_sent(client: httpx.Client) -> None:
+    text = "ab" * 9_000  # 18,000 bytes, past TOOL_OUTPUT_MAX_BYTES (16,384)
+    events = _stream(client, "helper", f'echo {{"text": "{text}"}}')
+    [result] = _of(events, "tool_result")
+    assert len(result["output"].encode()) <= 16_384
+    assert result["output"].endswith("[output truncated: 18000 bytes in all]")
+    assert result["output"].startswith("abab")
+    [run] = client.get(f"/chat/turns/{events[0].data['turn_id']}").json()["runs"]
+    assert run["tool_calls"][0]["output"] == result["output"]
