@@ -121,6 +121,9 @@ class Settings(BaseSettings):
         alias="OPENAI_MODELS",
     )
     openai_default_model: str = Field("gpt-4o-mini", alias="OPENAI_DEFAULT_MODEL")
+    openai_api: Literal["responses", "chat"] = Field("responses", alias="OPENAI_API")
+    """Which OpenAI API the `openai` agent uses: the Responses API (as the Agents SDK does)
+    or Chat Completions (for gateways behind `OPENAI_BASE_URL` that serve only that)."""
     gemini_api_key: SecretStr | None = Field(None, alias="GEMINI_API_KEY")
     gemini_base_url: str = Field(
         "https://generativelanguage.googleapis.com/v1beta/openai/", alias="GEMINI_BASE_URL"

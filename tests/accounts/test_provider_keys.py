@@ -44,6 +44,7 @@ def _env(sim: ChildServer) -> dict[str, Any]:
         "LOG_LEVEL": "DEBUG",
         "REGISTRATION": "open",
         "OPENAI_BASE_URL": f"{sim.base_url}/v1",
+        "OPENAI_API": "chat",  # the offline provider serves Chat Completions only
         "OPENAI_MODELS": '["offline-1", "offline-2"]',
         "OPENAI_DEFAULT_MODEL": "offline-1",
         "AUTH_CACHE_SECONDS": "0",

@@ -30,6 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
         port=port,  # type: ignore[arg-type]
         CHATWAIT_SECRET_KEY="browser-" + secrets.token_urlsafe(32),
         OPENAI_BASE_URL=f"http://127.0.0.1:{port}/sim/v1",
+        OPENAI_API="chat",  # the offline provider serves Chat Completions only
         OPENAI_MODELS='["offline-1"]',
         OPENAI_DEFAULT_MODEL="offline-1",
     ) as running:

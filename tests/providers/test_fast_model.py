@@ -15,9 +15,10 @@ and must give:
 
 Normalised, because they are random or timings by nature: run, turn and conversation ids
 (uuid4; mapped to their order of appearance, so sameness is still checked); `latency_ms`,
-`ttft_ms` and the turn's `created_at` (wall clock); the SDK `Response.created_at`
-(`time.time()`); and, for the offline provider only, the completion id (`chatcmpl-` and
-random hex, kept by the SDK as `provider_data.response_id`). The provider key differs per
+`ttft_ms`, the turn's `created_at` and a tool call's `started_at` / `ended_at` (wall
+clock); the SDK `Response.created_at` (`time.time()`); and, for the offline provider
+only, the completion id (`chatcmpl-` and random hex, kept by the SDK as
+`provider_data.response_id`). The provider key differs per
 app, so each app's requests are told apart; the key never reaches a row or an event.
 """
 
@@ -65,7 +66,7 @@ OFFLINE = (
     f"fault-flaky-{RETRIES}",
     f"fault-flaky-{RETRIES + 1}",
 )
-_TIMINGS = frozenset({"latency_ms", "ttft_ms", "created_at"})
+_TIMINGS = frozenset({"latency_ms", "ttft_ms", "created_at", "started_at", "ended_at"})
 _IDS = frozenset({"run_id", "turn_id", "conversation_id"})
 _TRANSPORT_HEADERS = frozenset(
     {"host", "content-length", "accept-encoding", "connection", "authorization"}
@@ -123,6 +124,7 @@ def _settings(kind: str, stand_in: RecordingServer, streams: StreamServer, offli
         "PROVIDER_CLIENT": kind,
         "OPENAI_API_KEY": KEYS[kind],
         "OPENAI_BASE_URL": stand_in.openai_base_url,
+        "OPENAI_API": "chat",
         "OPENAI_MODELS": openai_models,
         "OPENAI_DEFAULT_MODEL": openai_models[0],
         "GEMINI_API_KEY": KEYS[kind],

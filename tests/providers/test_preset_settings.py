@@ -111,11 +111,12 @@ def test_quirks_reach_the_sdk_agent(preset: Preset, client: str) -> None:
     assert agent.model_settings.parallel_tool_calls is quirks.parallel_tool_calls
     assert agent.model_settings.retry is not None, "the dropped-stream retry is kept"
     model = agent.model
-    if client == "fast":
+    if client == "fast":  # it builds its request with a stock model holding the hook
         assert isinstance(model, FastChatModel)
-        return
-    assert isinstance(model, OpenAIChatCompletionsModel)
-    replay = model.should_replay_reasoning_content
+        replay = model._builder.should_replay_reasoning_content
+    else:
+        assert isinstance(model, OpenAIChatCompletionsModel)
+        replay = model.should_replay_reasoning_content
     if quirks.replay_reasoning:
         # the SDK's own rule needs "deepseek" in the model name; a proxy alias has none
         assert replay is not None and replay(_replay_context("proxy-alias")) is True

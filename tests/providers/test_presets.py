@@ -135,6 +135,9 @@ def test_with_its_setting_a_preset_is_available(presets: Presets, preset: Preset
         "models": ["offline-1"],
         "available": True,
         "reason": None,
+        "configured": False,
+        "tools": [],
+        "mcp_servers": [],
         "takes_key": preset.keyed,
         "user_key": False,
     }

@@ -37,6 +37,8 @@ GEMINI_KEY = "AIzaTEST-replay-GEMINI-0a1b2c3d4e5f"
 KEYS = {"openai": OPENAI_KEY, "gemini": GEMINI_KEY}
 PATHS = {"openai": OPENAI_PATH, "gemini": GEMINI_PATH}
 MAX_RETRIES = 1
+TOOL_ROUNDS = 1
+"""`MAX_TOOL_ROUNDS`: a recorded tool call is replayed on every request."""
 MODES = ["wait", "streaming"]
 MESSAGE = "Replay a recording"
 PARTNERS = {"openai": "gemini-compat-stream-02", "gemini": "openai-chat-stream-usage-03"}
@@ -61,7 +63,6 @@ ERRORS: dict[str, tuple[str, bool]] = {
 """The contract: what a client branches on for each recorded error body. Error bodies
 share one envelope per vendor whatever the endpoint, so the Responses-API and native
 Gemini ones are served on the chat path too."""
-RESPONSES_API = "Responses API stream: the product calls Chat Completions"
 
 
 def _agent(rec: Recording) -> str:
@@ -78,20 +79,8 @@ def _kind(rec: Recording) -> str:
 
 
 def _cases(*kinds: str) -> list[Any]:
-    params = []
-    for rec in recordings().values():
-        kind = _kind(rec)
-        if kind == "responses" and "text" in kinds:
-            params.append(
-                pytest.param(
-                    rec.name,
-                    id=f"{rec.name}-skipped-responses-api",
-                    marks=pytest.mark.skip(reason=RESPONSES_API),
-                )
-            )
-        elif kind in kinds:
-            params.append(pytest.param(rec.name, id=rec.name))
-    return params
+    """Recordings of these kinds (Responses API streams: `test_responses_recordings.py`)."""
+    return [pytest.param(r.name, id=r.name) for r in recordings().values() if _kind(r) in kinds]
 
 
 @dataclass
@@ -166,6 +155,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
             tmp_path_factory.mktemp("replay"),
             OPENAI_API_KEY=OPENAI_KEY,
             OPENAI_BASE_URL=stand_in.openai_base_url,
+            OPENAI_API="chat",
             OPENAI_MODELS=openai_models,
             OPENAI_DEFAULT_MODEL=openai_models[0],
             GEMINI_API_KEY=GEMINI_KEY,
@@ -173,6 +163,7 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
             GEMINI_MODELS=gemini_models,
             GEMINI_DEFAULT_MODEL=gemini_models[0],
             PROVIDER_MAX_RETRIES=MAX_RETRIES,
+            MAX_TOOL_ROUNDS=TOOL_ROUNDS,
         ) as (base_url, settings),
         httpx.Client(base_url=base_url, timeout=60) as client,
     ):
@@ -219,6 +210,7 @@ def test_text_recording_answers_through_the_product(replay: Replay, name: str, m
     run = outcome.run(agent)
     assert (run["status"], run["error"], run["model"]) == ("done", None, rec.model)
     assert run["output"] == expected.text
+    assert run["reasoning"] == (expected.reasoning or None), "thought parts apart"
     _assert_usage(run, expected.usage)
     assert run["attempts"] == 1
     if expected.usage is None:
@@ -276,24 +268,44 @@ def test_every_error_recording_has_a_contracted_code() -> None:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("name", _cases("tool_call"))
-def test_tool_call_without_tools_is_a_clear_run_error(replay: Replay, name: str, mode: str) -> None:
-    """ChatWait agents offer no tools, so a tool call cannot be answered: the run ends in
-    `malformed_response` saying so, keeps any text sent before it, and still records the
-    tokens the provider billed (regression: they were dropped, so the cost was too)."""
+def test_a_call_to_a_tool_the_agent_lacks_is_an_error_result(
+    replay: Replay, name: str, mode: str
+) -> None:
+    """These agents offer no tools, so every recorded call names an unknown tool: each is
+    an `is_error` result the model reads (`tool_not_found_behavior`), never a dead run.
+    The stand-in replays the same calls however the model is answered, so the run asks
+    `MAX_TOOL_ROUNDS` + 1 times, then ends `max_tool_rounds`, keeping every round's
+    text and the tokens the provider billed (regression: they were dropped)."""
     rec, agent = recording(name), _agent(recording(name))
     expected = expected_from_sse(rec)
     before = len(replay.stand_in.requests_for(rec.model))
     outcome = replay.turn(mode, {agent: rec.model})
     run = outcome.run(agent)
-    assert (run["status"], run["output"]) == ("error", expected.text)
-    assert (run["error"]["code"], run["error"]["retryable"]) == ("malformed_response", False)
-    assert "tool" in run["error"]["message"].lower(), run["error"]["message"]
-    _assert_usage(run, expected.usage)
+    sent = _sent(replay, rec, before)
+    rounds = TOOL_ROUNDS + 1
+    assert len(sent) == rounds, json.dumps(run)
+    assert (run["status"], run["output"]) == ("error", expected.text * rounds)
+    assert (run["error"]["code"], run["error"]["retryable"]) == ("max_tool_rounds", False)
+    tokens = expected.usage or (0, 0)
+    assert run["usage"] == {"input_tokens": tokens[0] * rounds, "output_tokens": tokens[1] * rounds}
+    # A call id names one call: OpenAI's recorded ids come back every round (the same
+    # calls, kept once); Gemini's are empty, filled in afresh in each round.
+    repeats = rounds if agent == "gemini" else 1
+    assert [c["name"] for c in run["tool_calls"]] == list(expected.tool_names) * repeats
+    assert all(c["is_error"] and "not found" in c["output"] for c in run["tool_calls"])
+    ids = [c["call_id"] for c in run["tool_calls"]]
+    assert all(ids) and len(set(ids)) == len(ids), "Gemini's empty ids are filled in, uniquely"
     if mode == "streaming":
         (end,) = outcome.of(agent, "run_done", "run_error")
         assert end.type == "run_error" and end.data["error"] == run["error"]
-    (sent,) = _sent(replay, rec, before)
-    _assert_request_shape(sent, agent)
+        results = outcome.of(agent, "tool_result")
+        assert [r.data["call_id"] for r in results] == [c["call_id"] for c in run["tool_calls"]]
+    _assert_request_shape(sent[0], agent)
+    answered = sent[1].body["messages"]
+    assert [m["role"] for m in answered[-1 - len(expected.tool_names) :]] == [
+        "assistant",
+        *["tool"] * len(expected.tool_names),
+    ], "the next request carries the calls and their error results"
 
 
 @pytest.mark.parametrize("mode", MODES)

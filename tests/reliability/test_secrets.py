@@ -59,6 +59,7 @@ def keyed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Chi
             LOG_LEVEL="DEBUG",
             OPENAI_API_KEY=OPENAI_KEY,
             OPENAI_BASE_URL=upstream,
+            OPENAI_API="chat",
             OPENAI_MODELS=json.dumps(MODELS),
             OPENAI_DEFAULT_MODEL="offline-1",
             GEMINI_API_KEY=GEMINI_KEY,

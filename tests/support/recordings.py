@@ -40,6 +40,7 @@ from tests.support.servers import serve_in_thread
 RECORDINGS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "provider-recordings"
 """Inside the repository, so a fresh clone replays them with nothing beside it."""
 OPENAI_PATH = "/v1/chat/completions"
+RESPONSES_PATH = "/v1/responses"
 GEMINI_PATH = "/v1beta/openai/chat/completions"
 MODEL_PREFIX = "rec-"
 CHUNK_BYTES = 61
@@ -132,6 +133,8 @@ class Expected:
     tool_names: tuple[str, ...]
     """Functions choice 0 asks to call, in order."""
     refusal: str
+    reasoning: str = ""
+    """Gemini's thought parts (content flagged `extra_content.google.thought`), joined."""
 
     @property
     def text(self) -> str:
@@ -151,6 +154,7 @@ def expected_from_sse(rec: Recording) -> Expected:
     usage: tuple[int, int] | None = None
     finish: str | None = None
     tools: list[str] = []
+    thoughts: list[str] = []
     for chunk in _sse_chunks(rec.body.decode("utf-8")):
         if chunk.get("usage"):
             usage = (chunk["usage"]["prompt_tokens"], chunk["usage"]["completion_tokens"])
@@ -158,8 +162,11 @@ def expected_from_sse(rec: Recording) -> Expected:
             if choice.get("index") != 0:
                 continue
             delta = choice.get("delta") or {}
-            if delta.get("content"):
-                pieces.append(delta["content"])
+            if (delta.get("extra_content") or {}).get("google", {}).get("thought"):
+                thoughts.append(delta["content"].removeprefix("<thought>"))
+            elif delta.get("content"):
+                content = delta["content"]
+                pieces.append(content.removeprefix("</thought>") if thoughts else content)
             refusal.append(delta.get("refusal") or "")
             tools += [
                 c["function"]["name"]
@@ -167,7 +174,35 @@ def expected_from_sse(rec: Recording) -> Expected:
                 if c.get("function", {}).get("name")
             ]
             finish = choice.get("finish_reason") or finish
-    return Expected(tuple(pieces), usage, finish, tuple(tools), "".join(refusal))
+    pieces = [piece for piece in pieces if piece]
+    return Expected(tuple(pieces), usage, finish, tuple(tools), "".join(refusal), "".join(thoughts))
+
+
+def expected_from_responses(rec: Recording) -> Expected:
+    """Parse a Responses API `.sse` recording the way that wire format defines it."""
+    pieces: list[str] = []
+    reasoning: list[str] = []
+    refusal: list[str] = []
+    tools: list[str] = []
+    usage: tuple[int, int] | None = None
+    status: str | None = None
+    for event in _sse_chunks(rec.body.decode("utf-8")):
+        kind = event.get("type")
+        if kind == "response.output_text.delta" and event.get("delta"):
+            pieces.append(event["delta"])
+        elif kind == "response.refusal.delta":
+            refusal.append(event.get("delta") or "")
+        elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
+            reasoning.append(event.get("delta") or "")
+        elif kind == "response.output_item.added" and event["item"]["type"] == "function_call":
+            tools.append(event["item"]["name"])
+        elif kind == "response.completed":
+            found = event["response"].get("usage")
+            usage = (found["input_tokens"], found["output_tokens"]) if found else None
+            status = event["response"].get("status")
+    return Expected(
+        tuple(pieces), usage, status, tuple(tools), "".join(refusal), "".join(reasoning)
+    )
 
 
 def error_message(rec: Recording) -> str:
@@ -255,7 +290,8 @@ def build_app(server: RecordingServer) -> Starlette:
         return _reply(rec) if rec is not None else _unknown(body.get("model"))
 
     routes = [
-        Route(path, chat_completions, methods=["POST"]) for path in (OPENAI_PATH, GEMINI_PATH)
+        Route(path, chat_completions, methods=["POST"])
+        for path in (OPENAI_PATH, GEMINI_PATH, RESPONSES_PATH)
     ]
     return Starlette(routes=routes)
 

@@ -285,3 +285,35 @@ def test_one_mcp_server_process_is_started_with_the_app_and_shared_by_runs(
         assert _agents(http)["own"]["mcp_servers"][0]["up"] is True  # up once started
         pids = {_wait(http, "own", "your pid")["tool_calls"][0]["output"] for _ in range(3)}
         assert len(pids) == 1, "one server process shared by every run"
+
+
+def test_the_run_time_limit_stops_a_running_tool_and_keeps_the_finished_calls(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "chatwait.toml"
+    config.write_text(
+        f'[[mcp_servers]]\nname = "sleepy"\ncommand = "{PY}"\ntimeout_seconds = 600\n'
+        f'args = ["{SERVER.as_posix()}", "stdio", "--tools", "slow"]\n\n'
+        '[[agents]]\nname = "patient"\nprovider = "offline"\nmodel = "offline-tools"\n'
+        'tools = ["calculator"]\nmcp_servers = ["sleepy"]\n',
+        encoding="utf-8",
+    )
+    overrides = {"CHATWAIT_CONFIG": str(config), "RUN_TIMEOUT_SECONDS": 3.0}
+    with (
+        running_app(tmp_path, **overrides) as (base_url, _settings),
+        httpx.Client(base_url=base_url, timeout=60) as http,
+    ):
+        run = _wait(http, "patient", 'calculator {"expression": "7 * 6"} and slow {"seconds": 600}')
+    assert (run["status"], run["error"]["code"]) == ("timeout", "timeout")
+    assert [(c["name"], c["output"]) for c in run["tool_calls"]] == [("calculator", "42")]
+
+
+def test_tool_output_is_capped_where_stored_and_sent(client: httpx.Client) -> None:
+    text = "ab" * 9_000  # 18,000 bytes, past TOOL_OUTPUT_MAX_BYTES (16,384)
+    events = _stream(client, "helper", f'echo {{"text": "{text}"}}')
+    [result] = _of(events, "tool_result")
+    assert len(result["output"].encode()) <= 16_384
+    assert result["output"].endswith("[output truncated: 18000 bytes in all]")
+    assert result["output"].startswith("abab")
+    [run] = client.get(f"/chat/turns/{events[0].data['turn_id']}").json()["runs"]
+    assert run["tool_calls"][0]["output"] == result["output"]

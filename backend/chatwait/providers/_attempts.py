@@ -9,6 +9,7 @@ client.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ class AttemptCounter:
     count: int = 0
     on_first: Callable[[], None] | None = None
     """Called as the run's first request goes out (the turn waits for it, see `TurnService`)."""
+    filled_ids: int = 0
+    """Tool-call ids this run had to make up (`_chunk_repair`)."""
 
 
 _current: ContextVar[AttemptCounter | None] = ContextVar("chatwait_attempts", default=None)
@@ -47,3 +50,13 @@ def count_attempt() -> None:
         counter.count += 1
         if counter.count == 1 and counter.on_first is not None:
             counter.on_first()
+
+
+def made_up_call_id() -> str:
+    """A tool-call id for a call that came without one: `call_cw_<n>`, n counting per run
+    (the same stream gets the same ids under either model), random outside a run."""
+    counter = _current.get()
+    if counter is None:
+        return f"call_cw_{secrets.token_hex(8)}"
+    counter.filled_ids += 1
+    return f"call_cw_{counter.filled_ids}"

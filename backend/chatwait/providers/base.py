@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, Tool
+from agents import Agent, Model, ModelSettings, OpenAIResponsesModel, Tool
 from agents.mcp import MCPServer
 from openai import APIStatusError, AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
+from chatwait.providers._chunk_repair import RepairingChatCompletionsModel
 from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
 from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
@@ -56,6 +57,8 @@ class Provider:
     quirks: Quirks = field(default_factory=Quirks)
     client_kind: Literal["sdk", "fast"] = "fast"
     """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
+    api: Literal["chat", "responses"] = "chat"
+    """`responses`: the SDK's Responses model instead (`OPENAI_API`, OpenAI only)."""
     takes_key: bool = True
     """Whether a user may bring their own key for it (not the offline provider, not Ollama)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
@@ -119,12 +122,14 @@ class Provider:
 
         `api_key`: a user's own key, sent instead of the provider's (over the same
         connections; never in model settings, which traces record).
-        The reasoning replay hook reaches the stock model only: `FastChatModel` takes none
-        yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
+        Both models take the reasoning replay hook (`FastChatModel` builds its request
+        with a stock model holding it).
         """
         client = self.keyed_client(api_key)
+        if self.api == "responses":
+            return OpenAIResponsesModel(model=model, openai_client=client)
         if self.client_kind != "fast":
-            return OpenAIChatCompletionsModel(
+            return RepairingChatCompletionsModel(
                 model=model,
                 openai_client=client,
                 should_replay_reasoning_content=reasoning_replay(self.quirks),
@@ -134,7 +139,13 @@ class Provider:
         requests, transport = self._fast
         if api_key is not None:
             requests = self._keyed_requests(api_key, client)
-        return FastChatModel(model, openai_client=client, requests=requests, transport=transport)
+        return FastChatModel(
+            model,
+            openai_client=client,
+            requests=requests,
+            transport=transport,
+            should_replay_reasoning_content=reasoning_replay(self.quirks),
+        )
 
     def _keyed_requests(self, api_key: str, client: AsyncOpenAI) -> RequestFactory:
         """The request factory for a user's key: its headers carry that key."""
@@ -166,6 +177,11 @@ class Provider:
         settings = model_settings(self.quirks, retry=stream_retry(self.max_retries))
         if tuning is not None:
             settings = settings.resolve(tuning)
+        if self.api == "responses" and settings.reasoning is not None:
+            # the Responses API streams reasoning only as summaries, and only when asked
+            summary = settings.reasoning.summary or "auto"
+            reasoning = settings.reasoning.model_copy(update={"summary": summary})
+            settings = settings.resolve(ModelSettings(reasoning=reasoning))
         return Agent(
             name=agent_name,
             instructions=instructions,

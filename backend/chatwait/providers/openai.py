@@ -17,6 +17,7 @@ def openai_provider(settings: Settings) -> Provider:
         timeout=settings.provider_timeout_seconds,
         max_retries=settings.provider_max_retries,
         client_kind=settings.provider_client,
+        api=settings.openai_api,
         price_provider="openai",
         unavailable_reason=None if key else "OPENAI_API_KEY is not set",
     )

@@ -30,6 +30,7 @@ from agents.models._trace import model_config_for_trace, populate_generation_spa
 from agents.models.chatcmpl_helpers import ChatCmplHelpers
 from agents.models.interface import Model, ModelTracing
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from agents.models.reasoning_content_replay import ShouldReplayReasoningContent
 from agents.retry import ModelRetryAdvice, ModelRetryAdviceRequest
 from agents.tool import Tool
 from agents.tracing import generation_span
@@ -38,6 +39,7 @@ from openai import AsyncOpenAI
 from openai.types.responses import Response
 from openai.types.responses.response_prompt_param import ResponsePromptParam
 
+from chatwait.providers._chunk_repair import repaired
 from chatwait.providers.fast._handler import ChunkHandler, handle
 from chatwait.providers.fast._http import StreamTransport
 from chatwait.providers.fast._request import RequestFactory
@@ -60,19 +62,28 @@ class FastChatModel(Model):
         requests: RequestFactory,
         transport: StreamTransport,
         strict_feature_validation: bool = False,
+        should_replay_reasoning_content: ShouldReplayReasoningContent | None = None,
     ) -> None:
         self.model = model
         self._client = openai_client
         self._transport = transport
         self._strict = strict_feature_validation
         self._requests = requests
-        self._builder = requests.builder(model, strict_feature_validation=strict_feature_validation)
+        self._replay = should_replay_reasoning_content
+        self._builder = requests.builder(
+            model,
+            strict_feature_validation=strict_feature_validation,
+            should_replay_reasoning_content=should_replay_reasoning_content,
+        )
         self._stock: OpenAIChatCompletionsModel | None = None
 
     def _stock_model(self) -> OpenAIChatCompletionsModel:
         if self._stock is None:
             self._stock = OpenAIChatCompletionsModel(
-                self.model, self._client, strict_feature_validation=self._strict
+                self.model,
+                self._client,
+                strict_feature_validation=self._strict,
+                should_replay_reasoning_content=self._replay,
             )
         return self._stock
 
@@ -161,7 +172,7 @@ class FastChatModel(Model):
                 preserve_raw_usage=model_settings.preserve_raw_usage is True,
             )
             try:
-                async for event in handle(handler, chunks(http, built)):
+                async for event in handle(handler, repaired(chunks(http, built))):
                     if event.type == "response.completed":
                         # before yielding: a caller may stop at the terminal event
                         populate_generation_span(span, event.response, tracing)

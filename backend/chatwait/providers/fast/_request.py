@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import httpx2
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
+from agents.models.reasoning_content_replay import ShouldReplayReasoningContent
 from openai import AsyncOpenAI, NotGiven, Omit
 from openai._utils._json import openapi_dumps
 from openai.types.responses import Response
@@ -95,12 +96,20 @@ class RequestFactory:
         self._recorder = _Recorder(client)
         self._template: _Template | None = None
 
-    def builder(self, model: str, *, strict_feature_validation: bool) -> OpenAIChatCompletionsModel:
-        """A stock model that only builds `create(...)` arguments for `model`."""
+    def builder(
+        self,
+        model: str,
+        *,
+        strict_feature_validation: bool,
+        should_replay_reasoning_content: ShouldReplayReasoningContent | None = None,
+    ) -> OpenAIChatCompletionsModel:
+        """A stock model that only builds `create(...)` arguments for `model` (with the
+        reasoning replay hook, so DeepSeek's `reasoning_content` goes back as it would)."""
         return OpenAIChatCompletionsModel(
             model,
             self._recorder,  # type: ignore[arg-type]
             strict_feature_validation=strict_feature_validation,
+            should_replay_reasoning_content=should_replay_reasoning_content,
         )
 
     async def build(self, builder: OpenAIChatCompletionsModel, **arguments: Any) -> BuiltRequest:
