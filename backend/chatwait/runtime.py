@@ -20,8 +20,9 @@ from chatwait.event_log import (
     TurnEventLog,
 )
 from chatwait.limits import Limits
-from chatwait.providers import ProviderRegistry
+from chatwait.providers import ProviderRegistry, configured_agents, load_agent_setup
 from chatwait.store import Database, repo, upgrade_database
+from chatwait.tools import McpServers
 from chatwait.turns import TurnReader, TurnService
 
 logger = logging.getLogger("chatwait.runtime")
@@ -59,12 +60,34 @@ class Runtime:
     owner: str
     cluster: Cluster | None = None
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
+    mcp: McpServers | None = None
+    """The config file's MCP servers, started once and shared by every run."""
     limits: Limits | None = None
     """Per-user rate limit, concurrency and quotas (docs/limits.md)."""
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         set_tracing_disabled(not settings.tracing_enabled)
+        setup = load_agent_setup(settings)  # a bad config file stops the start here
+        mcp = McpServers(
+            setup.config.mcp_servers, call_timeout_seconds=settings.tool_timeout_seconds
+        )
+        configured = configured_agents(
+            setup, mcp, tool_timeout_seconds=settings.tool_timeout_seconds
+        )
+        await mcp.start()
+        try:
+            runtime = await cls._start(
+                settings, ProviderRegistry.from_settings(settings, setup.builtin, configured)
+            )
+        except BaseException:
+            await mcp.close()
+            raise
+        runtime.mcp = mcp
+        return runtime
+
+    @classmethod
+    async def _start(cls, settings: Settings, registry: ProviderRegistry) -> Runtime:
         db = Database(settings.resolved_database_url)
         await upgrade_database(db)
         owner = replica_id()
@@ -75,7 +98,6 @@ class Runtime:
             if interrupted:
                 logger.warning("marked %d runs of a previous process interrupted", interrupted)
             await limits.forget_leases()
-        registry = ProviderRegistry.from_settings(settings)
         event_log = build_event_log(settings)
         try:
             await event_log.start()
@@ -97,13 +119,15 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster, limits)
+        return cls(settings, db, registry, event_log, turns, reader, owner, cluster, limits=limits)
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)
         if self.cluster is not None:
             await self.cluster.stop()
         await self.event_log.close()
+        if self.mcp is not None:  # after the runs: none of them still calls a tool
+            await self.mcp.close()
         if self.limits is not None:
             await self.limits.close()
         await self.registry.aclose()

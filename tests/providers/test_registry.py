@@ -147,6 +147,9 @@ def test_compatible_providers_come_from_json_settings(monkeypatch: pytest.Monkey
         "models": ["llama3", "qwen"],
         "available": True,
         "reason": None,
+        "configured": False,
+        "tools": [],
+        "mcp_servers": [],
     }
     assert agents["router"]["default_model"] == "qwen"
     assert registry.default_agents == ["local", "router"]

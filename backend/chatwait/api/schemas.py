@@ -52,6 +52,16 @@ class CancelResponse(BaseModel):
     status: str
 
 
+class McpServerPublic(BaseModel):
+    """One MCP server an agent uses, as it is now."""
+
+    name: str
+    up: bool
+    state: str = Field(description="starting | up | down | closed")
+    reason: str | None = Field(description="Why it is down (its last failure); null when up.")
+    tools: list[str] = Field(description="Its tools: live when up, the last known when down.")
+
+
 class AgentPublic(BaseModel):
     name: str
     provider: str
@@ -59,6 +69,11 @@ class AgentPublic(BaseModel):
     models: list[str]
     available: bool
     reason: str | None
+    configured: bool = Field(False, description="From the config file's `[[agents]]`.")
+    tools: list[str] = Field(
+        default_factory=list, description="Every tool it may call: built-in, then MCP."
+    )
+    mcp_servers: list[McpServerPublic] = Field(default_factory=list)
 
 
 class ModelsResponse(BaseModel):

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, OpenAIChatCompletionsModel, Tool
+from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, Tool
+from agents.mcp import MCPServer
 from openai import AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
@@ -97,15 +98,31 @@ class Provider:
         )
 
     def build_agent(
-        self, *, agent_name: str, model: str, instructions: str, tools: Sequence[Tool] = ()
+        self,
+        *,
+        agent_name: str,
+        model: str,
+        instructions: str,
+        tools: Sequence[Tool] = (),
+        mcp_servers: Sequence[MCPServer] = (),
+        tuning: ModelSettings | None = None,
     ) -> Agent:
-        """An Agents SDK agent answering with `model` through this provider, quirks applied."""
+        """An Agents SDK agent answering with `model` through this provider, quirks applied.
+
+        `tuning` (a configured agent's temperature, token limit, reasoning effort) is laid
+        over the provider's own settings; `mcp_servers` are the shared, already running
+        servers whose tools the agent may call.
+        """
+        settings = model_settings(self.quirks, retry=stream_retry(self.max_retries))
+        if tuning is not None:
+            settings = settings.resolve(tuning)
         return Agent(
             name=agent_name,
             instructions=instructions,
             model=self.chat_model(model),
-            model_settings=model_settings(self.quirks, retry=stream_retry(self.max_retries)),
+            model_settings=settings,
             tools=offered_tools(self.quirks, tools),
+            mcp_servers=list(mcp_servers),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:

@@ -7,7 +7,10 @@ request names is checked, so bad names become 4xx errors before anything is stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from agents import Agent, FunctionTool, ModelSettings
 
 from chatwait.config import Settings
 from chatwait.errors import AgentUnavailable, UnknownAgent, UnknownModel, ValidationFailed
@@ -17,6 +20,7 @@ from chatwait.providers.gemini import gemini_provider
 from chatwait.providers.offline import OFFLINE_AGENTS, offline_provider
 from chatwait.providers.openai import openai_provider
 from chatwait.providers.presets import preset_providers
+from chatwait.tools import McpServerHandle
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +30,59 @@ class AgentSpec:
     name: str
     provider: Provider
     default_model: str
+    models: tuple[str, ...] | None = None
+    """A configured agent's own allowlist; None: the provider's."""
+    instructions: str | None = None
+    """Its system prompt; None: `SYSTEM_PROMPT`."""
+    tuning: ModelSettings | None = None
+    tools: tuple[FunctionTool, ...] = ()
+    mcp_servers: tuple[McpServerHandle, ...] = field(default=())
+    configured: bool = False
+    """From the config file's `[[agents]]`."""
+
+    def allows(self, model: str) -> bool:
+        if self.models is not None:
+            return model in self.models
+        return self.provider.allows(model)
+
+    def allowed_models(self) -> Sequence[str]:
+        return self.models if self.models is not None else self.provider.models
+
+    def build(self, model: str, *, default_instructions: str) -> Agent:
+        """The SDK agent one run of this agent uses."""
+        return self.provider.build_agent(
+            agent_name=self.name,
+            model=model,
+            instructions=self.instructions or default_instructions,
+            tools=self.tools,
+            mcp_servers=self.mcp_servers,
+            tuning=self.tuning,
+        )
 
     def describe(self) -> dict[str, object]:
-        """The agent as `GET /models` lists it."""
+        """The agent as `GET /models` lists it: with its tools and its MCP servers' state."""
+        servers = [handle.status() for handle in self.mcp_servers]
+        tools = [tool.name for tool in self.tools]
+        tools += [name for status in servers for name in status.tools]
         return {
             "name": self.name,
             "provider": self.provider.name,
             "default_model": self.default_model,
-            "models": list(self.provider.models),
+            "models": list(self.allowed_models()),
             "available": self.provider.available,
             "reason": self.provider.unavailable_reason,
+            "configured": self.configured,
+            "tools": tools,
+            "mcp_servers": [
+                {
+                    "name": s.name,
+                    "up": s.up,
+                    "state": s.state,
+                    "reason": s.reason,
+                    "tools": list(s.tools),
+                }
+                for s in servers
+            ],
         }
 
 
@@ -51,6 +98,17 @@ class ResolvedAgent:
         return self.spec.provider
 
 
+def builtin_agents(settings: Settings) -> list[AgentSpec]:
+    """One agent per provider the settings define, and the two offline agents."""
+    providers = [openai_provider(settings), gemini_provider(settings)]
+    providers += preset_providers(settings)
+    providers += [compatible_provider(p, settings) for p in settings.compatible_providers]
+    agents = [AgentSpec(p.name, p, p.default_model) for p in providers]
+    offline = offline_provider(settings)
+    agents += [AgentSpec(name, offline, model) for name, model in OFFLINE_AGENTS.items()]
+    return agents
+
+
 class ProviderRegistry:
     """Every provider and agent the settings define."""
 
@@ -59,14 +117,16 @@ class ProviderRegistry:
         self.default_agents = default_agents
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ProviderRegistry:
-        providers = [openai_provider(settings), gemini_provider(settings)]
-        providers += preset_providers(settings)
-        providers += [compatible_provider(p, settings) for p in settings.compatible_providers]
-        agents = [AgentSpec(p.name, p, p.default_model) for p in providers]
-        offline = offline_provider(settings)
-        agents += [AgentSpec(name, offline, model) for name, model in OFFLINE_AGENTS.items()]
-        registry = cls(agents, [])
+    def from_settings(
+        cls,
+        settings: Settings,
+        builtin: Sequence[AgentSpec] | None = None,
+        configured: Sequence[AgentSpec] = (),
+    ) -> ProviderRegistry:
+        """The settings' agents (`builtin`, else built here), then the `configured` ones
+        (`configured.py` builds them on the same providers)."""
+        agents = list(builtin) if builtin is not None else builtin_agents(settings)
+        registry = cls([*agents, *configured], [])
         registry.default_agents = registry._pick_defaults(settings.default_agents)
         return registry
 
@@ -78,7 +138,7 @@ class ProviderRegistry:
         keyed = [
             a.name
             for a in self.agents.values()
-            if a.provider.name != "offline" and a.provider.available
+            if a.provider.name != "offline" and a.provider.available and not a.configured
         ]
         return keyed or [a for a in OFFLINE_AGENTS if self.agents[a].provider.available]
 
@@ -100,8 +160,8 @@ class ProviderRegistry:
                 f"agent {agent_name!r} is unavailable: {spec.provider.unavailable_reason}"
             )
         chosen = model or spec.default_model
-        if not spec.provider.allows(chosen):
-            allowed = ", ".join(spec.provider.models)
+        if not spec.allows(chosen):
+            allowed = ", ".join(spec.allowed_models())
             raise UnknownModel(
                 f"model {chosen!r} is not allowed for agent {agent_name!r}; allowed: {allowed}"
             )

@@ -92,6 +92,20 @@ class RunRef(BaseModel):
     model: str
 
 
+class ToolCallRecord(BaseModel):
+    """One tool call of a run: what the model asked, what the tool answered, when."""
+
+    call_id: str
+    name: str
+    arguments: str = Field(description="JSON text, as the model wrote it.")
+    output: str | None = Field(
+        None, description="Capped at TOOL_OUTPUT_MAX_BYTES; null while the tool runs."
+    )
+    is_error: bool = False
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
 class RunRecord(RunRef):
     """A run as clients see it, live or stored."""
 
@@ -103,6 +117,12 @@ class RunRecord(RunRef):
     latency_ms: float | None = None
     ttft_ms: float | None = None
     attempts: int = 0
+    tool_calls: list[ToolCallRecord] = Field(
+        default_factory=list, description="The tool calls that finished, in call order."
+    )
+    reasoning: str | None = Field(
+        None, description="The reasoning the model showed, apart from `output`; null: none."
+    )
 
     @classmethod
     def from_row(cls, run: Run) -> RunRecord:
@@ -124,6 +144,8 @@ class RunRecord(RunRef):
             latency_ms=run.latency_ms,
             ttft_ms=run.ttft_ms,
             attempts=run.attempts,
+            tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls or []],
+            reasoning=run.reasoning,
         )
 
     def row_values(self) -> dict[str, Any]:
@@ -141,6 +163,8 @@ class RunRecord(RunRef):
             "error_code": error.code if error else None,
             "error_message": error.message if error else None,
             "error_retryable": error.retryable if error else False,
+            "tool_calls": [call.model_dump(mode="json") for call in self.tool_calls] or None,
+            "reasoning": self.reasoning,
         }
 
     def ref(self) -> RunRef:
@@ -149,9 +173,10 @@ class RunRecord(RunRef):
         )
 
     def event_payload(self) -> dict[str, Any]:
-        """The body of its `run_done` / `run_error` event: the run without `output` (the
-        deltas carried it)."""
-        return self.model_dump(mode="json", exclude={"output"})
+        """The body of its `run_done` / `run_error` event: the run without `output`,
+        `tool_calls` and `reasoning` (its `delta`, `tool_call`, `tool_result` and
+        `reasoning` events carried them)."""
+        return self.model_dump(mode="json", exclude={"output", "tool_calls", "reasoning"})
 
 
 class TurnRecord(BaseModel):

@@ -78,6 +78,8 @@ class TurnService:
             instructions=settings.system_prompt,
             tracing=settings.tracing_enabled,
             time_limit=settings.run_timeout_seconds,
+            max_tool_rounds=settings.max_tool_rounds,
+            output_max_bytes=settings.tool_output_max_bytes,
         )
         self.keys = IdempotencyKeys(ttl_seconds=settings.idempotency_key_hours * 3600)
         self.reader = TurnReader(event_log=event_log, db=db)

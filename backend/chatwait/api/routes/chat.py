@@ -20,6 +20,7 @@ from chatwait.api.schemas import (
     TurnRecord,
 )
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
+from chatwait.api.sse_schema import TURN_EVENT_STREAM
 from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.runtime import Runtime
@@ -41,7 +42,10 @@ LIMIT_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 START_RESPONSES = {**ERROR_RESPONSES, **LIMIT_RESPONSE}
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {}}, "description": "Turn events (see specs/sse.md)"},
+    200: {
+        "content": {"text/event-stream": {"schema": TURN_EVENT_STREAM}},
+        "description": "Turn events (see specs/sse.md)",
+    },
     **ERROR_RESPONSES,
 }
 START_SSE_RESPONSE = {**SSE_RESPONSE, **LIMIT_RESPONSE}
