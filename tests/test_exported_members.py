@@ -13,6 +13,7 @@ import pytest
 
 PACKAGES = [
     "chatwait.api",
+    "chatwait.catalog",
     "chatwait.event_log",
     "chatwait.limits",
     "chatwait.providers",

@@ -24,7 +24,7 @@ from .coalesce import Coalescer
 from .history import ELEMENT_NAME, ELEMENT_URL
 from .stream import follow_turn, parse_event
 from .turn_view import TurnView
-from .usage import USAGE_COMMAND, refusal_text, usage_markdown
+from .usage import refusal_text, usage_markdown
 
 __all__ = [
     "MODE_ID",
@@ -38,7 +38,6 @@ __all__ = [
     "run_turn",
     "send_controls",
     "send_usage",
-    "show_usage_command",
     "settings_widgets",
     "stop_turn",
 ]
@@ -74,18 +73,18 @@ def mode_picker(selected: str) -> cl.Mode:
 
 
 def settings_widgets(agents: Sequence[AgentInfo], choices: Choices) -> list[InputWidget]:
-    """One on/off switch and one model select per agent; unavailable ones say why."""
+    """One on/off switch and one model select per agent; unavailable ones say why,
+    configured ones which tools they have."""
     values = choices.settings_values(agents)
     widgets: list[InputWidget] = []
     for agent in agents:
-        reason = f"Unavailable: {agent.reason}" if not agent.available else None
         widgets.append(
             Switch(
                 id=AGENT_PREFIX + agent.name,
                 label=f"{agent.name} ({agent.provider})",
                 initial=values[AGENT_PREFIX + agent.name],
                 disabled=not agent.available,
-                description=reason or f"Answer with {agent.name}.",
+                description=agent.description(),
             )
         )
         if agent.models:
@@ -309,11 +308,6 @@ async def stop_turn(api: ApiClient) -> None:
         view.notice = f"Stop failed: {exc.message}"
     bind_conversation(view.conversation_id)
     await active.renderer.render()
-
-
-async def show_usage_command() -> None:
-    """Offer `usage` in the composer's command menu."""
-    await cl.context.emitter.set_commands([USAGE_COMMAND])
 
 
 async def send_usage(api: ApiClient) -> None:

@@ -22,6 +22,7 @@ RUN_KEYS = {
     "attempts",
     "tool_calls",
     "reasoning",
+    "slot",
 }
 
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chatwait.accounts import Accounts, Principal
+from chatwait.catalog import AgentCatalog
 from chatwait.errors import NotFound
 from chatwait.limits import Limits
 from chatwait.runtime import Runtime
@@ -30,6 +31,15 @@ async def get_limits(runtime: RuntimeDep) -> Limits:
 
 
 LimitsDep = Annotated[Limits, Depends(get_limits)]
+
+
+async def get_catalog(request: Request) -> AgentCatalog:
+    """Each user's agents: the registry, admin toggles, their own provider keys."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.turns.catalog
+
+
+CatalogDep = Annotated[AgentCatalog, Depends(get_catalog)]
 
 
 async def get_accounts(request: Request) -> Accounts:

@@ -39,13 +39,21 @@ class TurnStarted:
     turn_id: str
     conversation_id: str
     runs: list[RunRef]
-    """In request order."""
+    """In request order; a blind turn's in slot order, each only `{run_id, slot}`."""
 
     def payload(self) -> dict[str, Any]:
+        if any(run.slot is not None for run in self.runs):
+            runs = sorted(self.runs, key=lambda run: run.slot or "")
+            return {
+                "turn_id": self.turn_id,
+                "conversation_id": self.conversation_id,
+                "blind": True,
+                "runs": [run.public() for run in runs],
+            }
         return {
             "turn_id": self.turn_id,
             "conversation_id": self.conversation_id,
-            "runs": [run.model_dump() for run in self.runs],
+            "runs": [run.public() for run in self.runs],
         }
 
 
@@ -65,9 +73,13 @@ class Delta:
     index: int
     """0-based position of this chunk within its run: (run_id, index) is unique."""
     text: str
+    slot: str | None = None
+    """The run's slot in a blind turn."""
 
     def payload(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "index": self.index, "text": self.text}
+        if self.slot is None:
+            return {"run_id": self.run_id, "index": self.index, "text": self.text}
+        return {"run_id": self.run_id, "slot": self.slot, "index": self.index, "text": self.text}
 
 
 @dataclass(frozen=True, slots=True)

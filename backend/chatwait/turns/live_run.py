@@ -74,6 +74,8 @@ class LiveRun:
     """The model input: this agent's history in the conversation, then the message."""
     turn: LiveTurn
     clock: Callable[[], float]
+    slot: str | None = None
+    """Its label in a blind turn (A, B, …)."""
     progress: RunProgress = field(init=False)
     dispatched: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once its first provider request has gone out, or it has ended."""
@@ -93,6 +95,7 @@ class LiveRun:
             agent=self.agent.spec.name,
             provider=self.agent.provider.name,
             model=self.agent.model,
+            slot=self.slot,
         )
 
     @property
@@ -123,7 +126,7 @@ class LiveRun:
         """
         if self.progress.first_token is None:
             self.progress.first_token = self.clock()
-        delta = Delta(self.run_id, len(self.progress.parts), text)
+        delta = Delta(self.run_id, len(self.progress.parts), text, self.slot)
         await self._emit(delta, partial(self.progress.parts.append, text))
 
     async def emit_reasoning(self, text: str) -> None:

@@ -62,7 +62,9 @@ async def relay_stream(run: LiveRun, options: RunOptions) -> None:
     progress = run.progress
     progress.attempts = track_attempts(on_first=run.request_sent)
     run.output_max_bytes = options.output_max_bytes
-    agent = run.agent.spec.build(run.agent.model, default_instructions=options.instructions)
+    agent = run.agent.spec.build(
+        run.agent.model, default_instructions=options.instructions, api_key=run.agent.api_key
+    )
     tools = ToolRelay(run)
     result = Runner.run_streamed(
         agent,
@@ -144,7 +146,7 @@ async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
             exc,
             provider=run.agent.provider.name,
             started=run.progress.first_token is not None,
-            secrets=run.agent.provider.secrets(),
+            secrets=run.agent.secrets(),
         )
     finally:
         run.request_sent()  # an ended run holds up nothing

@@ -20,13 +20,16 @@ from collections.abc import Awaitable, Callable
 from agents import TResponseInputItem
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
-from chatwait.errors import Conflict, NotFound
+from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import TurnEventLog
 from chatwait.limits import Limits
+from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.store import Conversation, Database, repo
+from chatwait.turns.blind import MAX_SLOTS, assign_slots, new_seed
 from chatwait.turns.events import TurnDone, terminal_event
 from chatwait.turns.history import build_input
 from chatwait.turns.idempotency import IdempotencyKeys, KeyedStart
@@ -65,10 +68,15 @@ class TurnService:
         owner: str,
         clock: Callable[[], float] = time.monotonic,
         limits: Limits | None = None,
+        catalog: AgentCatalog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
+        self.catalog = catalog or AgentCatalog(registry)
+        """Resolves each user's agents: admin toggles and their own provider keys."""
+        self.metrics = metrics or Metrics()
         self.event_log = event_log
         self.owner = owner
         self.clock = clock
@@ -125,9 +133,21 @@ class TurnService:
         message = check_text(
             request.message, field="message", limit=self.settings.max_message_chars
         )
-        agents = self.registry.resolve_many(
-            request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
+        agents = await self.catalog.resolve_many(
+            user_id,
+            request.agents,
+            request.models or {},
+            max_agents=self.settings.max_agents_per_turn,
         )
+        seed: int | None = None
+        slots: list[str | None] = [None] * len(agents)
+        if request.blind:
+            if not 2 <= len(agents) <= MAX_SLOTS:
+                raise ValidationFailed(
+                    f"a blind turn needs 2 to {MAX_SLOTS} agents, got {len(agents)}"
+                )
+            seed = new_seed()
+            slots = list(assign_slots(len(agents), seed))
         histories: list[list[tuple[str, str | None]]] = [[] for _ in agents]
         if request.conversation_id is not None:
             async with self.db.session() as session:
@@ -139,8 +159,8 @@ class TurnService:
                 ]
         turn = LiveTurn(repo.new_id(), "", self.event_log, user_id=user_id)
         turn.runs = [
-            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock)
-            for agent, history in zip(agents, histories, strict=True)
+            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock, slot)
+            for agent, history, slot in zip(agents, histories, slots, strict=True)
         ]
         await self._admit(turn)
         driver = self._begin(turn)
@@ -157,6 +177,7 @@ class TurnService:
                     message=message,
                     owner=self.owner,
                     runs=[run.ref().model_dump() for run in turn.runs],
+                    blind_seed=seed,
                 )
                 if keyed is not None:
                     await self.keys.remember(session, keyed, turn.turn_id)
@@ -266,6 +287,7 @@ class TurnService:
             raise
         await run.open()
         record = await execution
+        self.metrics.run_ended(record)
         turn.runs_going -= 1
         if not turn.runs_going:
             return record
@@ -289,6 +311,7 @@ class TurnService:
         if last is not None:
             await turn.emit(terminal_event(last), publish=False)
         status = turn.cancel_status or "done"
+        self.metrics.turn_ended(status)
         await turn.emit(TurnDone(turn.turn_id, status), publish=False)
         try:
             async with self.db.session() as session:

@@ -58,7 +58,7 @@ def replay_events(turn: Turn) -> list[LoggedEvent]:
             output = call.output or ""
             events.append(ToolResult(run.run_id, call.call_id, output, call.is_error))
         if run.output:
-            events.append(Delta(run.run_id, 0, run.output))
+            events.append(Delta(run.run_id, 0, run.output, run.slot))
         if run.status != "running":
             events.append(terminal_event(run))
     if turn.status != "running":

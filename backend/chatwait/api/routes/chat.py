@@ -57,6 +57,7 @@ def _turn_request(body: ChatRequest) -> TurnRequest:
         conversation_id=str(body.conversation_id) if body.conversation_id else None,
         agents=body.agents,
         models=body.models,
+        blind=body.blind,
     )
 
 
@@ -106,6 +107,7 @@ async def _stream(
     return TurnEventStream(
         framed(events, retry_ms=runtime.settings.sse_retry_ms),
         turn_id=turn_id,
+        open_streams=runtime.metrics.open_streams,
         ping=runtime.settings.sse_ping_seconds,
         send_timeout=runtime.settings.sse_send_timeout_seconds or None,
         sep=SEPARATOR,
