@@ -21,6 +21,7 @@ RUN_KEYS = {
     "ttft_ms",
     "attempts",
     "slot",
+    "retry_of",
 }
 
 

@@ -132,6 +132,8 @@ class RunRecord(RunRef):
     latency_ms: float | None = None
     ttft_ms: float | None = None
     attempts: int = 0
+    retry_of: str | None = None
+    """The run of the same turn this one regenerates."""
 
     @classmethod
     def from_row(cls, run: Run) -> RunRecord:
@@ -154,6 +156,7 @@ class RunRecord(RunRef):
             ttft_ms=run.ttft_ms,
             attempts=run.attempts,
             slot=run.slot,
+            retry_of=run.retry_of,
         )
 
     def row_values(self) -> dict[str, Any]:
@@ -203,7 +206,8 @@ class RunRecord(RunRef):
         deltas carried it); a blind run's slot and timings only (`BlindRun`)."""
         if self.slot is not None:
             return self.blind().model_dump(mode="json", exclude={"output"})
-        return self.model_dump(mode="json", exclude={"output", "slot"})
+        exclude = {"output", "slot"} if self.retry_of else {"output", "slot", "retry_of"}
+        return self.model_dump(mode="json", exclude=exclude)
 
     def revealed_payload(self) -> dict[str, Any]:
         """The body of its terminal event once its blind turn is revealed: all of it."""
