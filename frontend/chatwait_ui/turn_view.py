@@ -16,9 +16,12 @@ without a browser.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from chatwait_ui.steps import RunSteps
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -67,6 +70,8 @@ class Pane:
     error: dict[str, Any] | None = None
     run: dict[str, Any] | None = None
     """The run's metadata (usage, latency, TTFT, cost) from `run_done` or a turn body."""
+    steps: RunSteps = field(default_factory=lambda: RunSteps(time.monotonic))
+    """Its tool calls and reasoning."""
 
     @property
     def text(self) -> str:
@@ -97,6 +102,8 @@ class Pane:
             "status": self.status,
             "statusLabel": _STATUS_LABELS.get(self.status, self.status.capitalize()),
             "text": self.text,
+            "reasoning": self.steps.reasoning_props(run_finished=self.finished),
+            "tools": self.steps.tool_props(),
             "error": _error_props(self.error, self.status),
             "footer": footer_items(self) if self.finished else None,
         }
@@ -105,8 +112,16 @@ class Pane:
 class TurnView:
     """The state of one turn as the user sees it."""
 
-    def __init__(self, mode: Mode | None, planned: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        mode: Mode | None,
+        planned: Iterable[tuple[str, str]] = (),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.mode = mode
+        self.clock = clock
+        """Times reasoning ("Thought for 3.2 s") on live streams."""
         """None for a turn read back from history, whose mode was not recorded."""
         self.turn_id: str | None = None
         self.conversation_id: str | None = None
@@ -117,7 +132,7 @@ class TurnView:
         self.panes: dict[str, Pane] = {}
         for agent, model in planned:
             key = f"agent:{agent}"
-            self.panes[key] = Pane(key=key, agent=agent, model=model)
+            self.panes[key] = self._new_pane(key, agent, model)
 
     @property
     def finished(self) -> bool:
@@ -148,6 +163,7 @@ class TurnView:
             pane.chunks.clear()
             pane.final_text = None
             pane.status, pane.error, pane.run = "pending", None, None
+            pane.steps.clear()
 
     def apply_turn(self, turn: Mapping[str, Any]) -> None:
         """Take a turn body as the truth: ids, status, and every run with its output."""
@@ -161,6 +177,7 @@ class TurnView:
             pane.status = str(run.get("status") or pane.status)
             pane.error = run.get("error")
             pane.run = dict(run)
+            pane.steps.adopt(run)
             if pane.finished:
                 pane.final_text = run.get("output") or ""
 
@@ -208,9 +225,22 @@ class TurnView:
         if pane is None or not isinstance(index, int) or index in pane.chunks:
             return False
         pane.chunks[index] = str(data.get("text") or "")
+        pane.steps.stop_thinking()
         if pane.status == "pending":
             pane.status = "running"
         return True
+
+    def _on_reasoning(self, data: Mapping[str, Any]) -> bool:
+        pane = self._pane(data)
+        return pane is not None and self._running(pane) and pane.steps.on_reasoning(data)
+
+    def _on_tool_call(self, data: Mapping[str, Any]) -> bool:
+        pane = self._pane(data)
+        return pane is not None and self._running(pane) and pane.steps.on_tool_call(data)
+
+    def _on_tool_result(self, data: Mapping[str, Any]) -> bool:
+        pane = self._pane(data)
+        return pane is not None and pane.steps.on_tool_result(data)
 
     def _on_run_done(self, data: Mapping[str, Any]) -> bool:
         pane = self._pane(data)
@@ -219,6 +249,8 @@ class TurnView:
         pane.status = str(data.get("status") or "done")
         pane.error = data.get("error")
         pane.run = dict(data)
+        pane.steps.stop_thinking()
+        pane.steps.adopt(data)
         if data.get("output") is not None:
             pane.final_text = str(data["output"])
         return True
@@ -230,6 +262,7 @@ class TurnView:
         pane.status = str(data.get("status") or "error")
         pane.error = data.get("error")
         pane.run = {**(pane.run or {}), **data}
+        pane.steps.stop_thinking()
         return True
 
     def _on_turn_done(self, data: Mapping[str, Any]) -> bool:
@@ -237,6 +270,17 @@ class TurnView:
         return True
 
     # -- helpers --------------------------------------------------------------------
+
+    def _new_pane(self, key: str, agent: str, model: str) -> Pane:
+        return Pane(key=key, agent=agent, model=model, steps=RunSteps(self.clock))
+
+    @staticmethod
+    def _running(pane: Pane) -> bool:
+        if pane.finished:
+            return False
+        if pane.status == "pending":
+            pane.status = "running"
+        return True
 
     def _pane(self, data: Mapping[str, Any]) -> Pane | None:
         run_id = data.get("run_id")
@@ -249,7 +293,7 @@ class TurnView:
             run_id = str(run["run_id"])
             pane = self.panes.get(run_id) or self.panes.get(f"agent:{run.get('agent')}")
             if pane is None:
-                pane = Pane(key=run_id, agent=str(run.get("agent", "")), model="")
+                pane = self._new_pane(run_id, str(run.get("agent", "")), "")
             pane.key = pane.run_id = run_id
             pane.agent = str(run.get("agent") or pane.agent)
             pane.provider = str(run.get("provider") or pane.provider)
@@ -263,6 +307,9 @@ _HANDLERS = {
     "turn_started": TurnView._on_turn_started,
     "run_started": TurnView._on_run_started,
     "delta": TurnView._on_delta,
+    "reasoning": TurnView._on_reasoning,
+    "tool_call": TurnView._on_tool_call,
+    "tool_result": TurnView._on_tool_result,
     "run_done": TurnView._on_run_done,
     "run_error": TurnView._on_run_error,
     "turn_done": TurnView._on_turn_done,

@@ -90,6 +90,16 @@ class CancelResponse(BaseModel):
     status: str
 
 
+class McpServerPublic(BaseModel):
+    """One MCP server an agent uses, as it is now."""
+
+    name: str
+    up: bool
+    state: str = Field(description="starting | up | down | closed")
+    reason: str | None = Field(description="Why it is down (its last failure); null when up.")
+    tools: list[str] = Field(description="Its tools: live when up, the last known when down.")
+
+
 class AgentPublic(BaseModel):
     name: str
     provider: str
@@ -97,6 +107,17 @@ class AgentPublic(BaseModel):
     models: list[str]
     available: bool
     reason: str | None
+    configured: bool = Field(False, description="From the config file's `[[agents]]`.")
+    tools: list[str] = Field(
+        default_factory=list, description="Every tool it may call: built-in, then MCP."
+    )
+    mcp_servers: list[McpServerPublic] = Field(default_factory=list)
+    takes_key: bool = Field(
+        False, description="Whether a user may bring their own key for it (PUT /me/provider-keys)."
+    )
+    user_key: bool = Field(
+        False, description="Whether the caller stored their own key for it (PUT /me/provider-keys)."
+    )
 
 
 class ModelsResponse(BaseModel):

@@ -1,6 +1,6 @@
 """SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
 
-from chatwait.store import repo
+from chatwait.store import audit, repo
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
 from chatwait.store.models import Battle, Conversation, IdempotencyKey, Run, Share, Turn, User, Vote
@@ -15,6 +15,7 @@ __all__ = [
     "Turn",
     "User",
     "Vote",
+    "audit",
     "repo",
     "upgrade_database",
 ]

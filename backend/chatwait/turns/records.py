@@ -105,6 +105,8 @@ class RunRef(BaseModel):
 
 
 WITHHELD = "withheld until the vote"
+_CARRIED_BY_EVENTS = {"output", "tool_calls", "reasoning"}
+"""Run fields a stream carries in its own events, left out of `run_done` / `run_error`."""
 
 
 class BlindRun(BaseModel):
@@ -121,6 +123,20 @@ class BlindRun(BaseModel):
     ttft_ms: float | None = None
 
 
+class ToolCallRecord(BaseModel):
+    """One tool call of a run: what the model asked, what the tool answered, when."""
+
+    call_id: str
+    name: str
+    arguments: str = Field(description="JSON text, as the model wrote it.")
+    output: str | None = Field(
+        None, description="Capped at TOOL_OUTPUT_MAX_BYTES; null while the tool runs."
+    )
+    is_error: bool = False
+    started_at: str | None = None
+    ended_at: str | None = None
+
+
 class RunRecord(RunRef):
     """A run as clients see it, live or stored (`slot` is null outside blind turns)."""
 
@@ -132,6 +148,12 @@ class RunRecord(RunRef):
     latency_ms: float | None = None
     ttft_ms: float | None = None
     attempts: int = 0
+    tool_calls: list[ToolCallRecord] = Field(
+        default_factory=list, description="The tool calls that finished, in call order."
+    )
+    reasoning: str | None = Field(
+        None, description="The reasoning the model showed, apart from `output`; null: none."
+    )
     retry_of: str | None = None
     """The run of the same turn this one regenerates."""
 
@@ -155,6 +177,8 @@ class RunRecord(RunRef):
             latency_ms=run.latency_ms,
             ttft_ms=run.ttft_ms,
             attempts=run.attempts,
+            tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls or []],
+            reasoning=run.reasoning,
             slot=run.slot,
             retry_of=run.retry_of,
         )
@@ -174,6 +198,8 @@ class RunRecord(RunRef):
             "error_code": error.code if error else None,
             "error_message": error.message if error else None,
             "error_retryable": error.retryable if error else False,
+            "tool_calls": [call.model_dump(mode="json") for call in self.tool_calls] or None,
+            "reasoning": self.reasoning,
         }
 
     def ref(self) -> RunRef:
@@ -202,16 +228,19 @@ class RunRecord(RunRef):
         )
 
     def event_payload(self) -> dict[str, Any]:
-        """The body of its `run_done` / `run_error` event: the run without `output` (the
-        deltas carried it); a blind run's slot and timings only (`BlindRun`)."""
+        """The body of its `run_done` / `run_error` event: the run without `output`,
+        `tool_calls` and `reasoning` (its `delta`, `tool_call`, `tool_result` and
+        `reasoning` events carried them); a blind run's slot and timings only (`BlindRun`)."""
         if self.slot is not None:
-            return self.blind().model_dump(mode="json", exclude={"output"})
-        exclude = {"output", "slot"} if self.retry_of else {"output", "slot", "retry_of"}
+            return self.blind().model_dump(mode="json", exclude=_CARRIED_BY_EVENTS)
+        exclude = {*_CARRIED_BY_EVENTS, "slot"}
+        if self.retry_of is None:
+            exclude.add("retry_of")
         return self.model_dump(mode="json", exclude=exclude)
 
     def revealed_payload(self) -> dict[str, Any]:
         """The body of its terminal event once its blind turn is revealed: all of it."""
-        return self.model_dump(mode="json", exclude={"output"})
+        return self.model_dump(mode="json", exclude=_CARRIED_BY_EVENTS)
 
 
 class TurnRecord(BaseModel):

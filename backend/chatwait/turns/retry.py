@@ -60,7 +60,7 @@ async def retry_run(
                 "a blind turn's runs cannot be regenerated (a second run would name its slot)",
                 code="blind_turn",
             )
-        agent = service.registry.resolve_many([old.agent], {old.agent: old.model}, max_agents=1)[0]
+        agent_name, model = old.agent, old.model
         history = await repo.agent_history(
             session=session,
             user_id=user_id,
@@ -71,22 +71,33 @@ async def retry_run(
         )
         events = parse_transcript(turn.transcript) if turn.transcript else replay_events(turn)
         conversation_id, message, position = turn.conversation_id, turn.message, len(turn.runs)
+    # The user's catalog, as for a new turn: a disabled agent or a revoked key refuses it.
+    (agent,) = await service.catalog.resolve_many(
+        user_id, [agent_name], {agent_name: model}, max_agents=1
+    )
     live = LiveTurn(turn_id, conversation_id, service.event_log, user_id=user_id)
     live.transcript = list(events)
     live.published = len(events)
     run = LiveRun(repo.new_id(), agent, service.input_for(history, message), live, service.clock)
     run.retry_of = old.id
     live.runs = [run]
-    async with service.db.session() as session:
-        if not await repo.claim_ended_turn(session=session, turn_id=turn_id, owner=service.owner):
-            raise Conflict(f"turn {turn_id} is running again already", code="turn_running")
-        await repo.add_run(
-            session=session,
-            turn_id=turn_id,
-            position=position,
-            run=run.ref().model_dump(),
-            retry_of=old.id,
-        )
+    await service._admit(live)  # the user's limits count a regenerate like a turn
+    try:
+        async with service.db.session() as session:
+            if not await repo.claim_ended_turn(
+                session=session, turn_id=turn_id, owner=service.owner
+            ):
+                raise Conflict(f"turn {turn_id} is running again already", code="turn_running")
+            await repo.add_run(
+                session=session,
+                turn_id=turn_id,
+                position=position,
+                run=run.ref().model_dump(),
+                retry_of=old.id,
+            )
+    except BaseException:
+        await service._release(live)
+        raise
     try:
         await service.event_log.reopen(turn_id, live.transcript)
     except EventLogUnavailable as exc:  # the turn's emits catch the log up later

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { Markdown } from '@/components/markdown';
-import { AlertTriangle, CheckCircle2, CircleSlash, Hourglass, Loader2 } from 'lucide-react';
+import { AlertTriangle, Brain, CheckCircle2, CircleSlash, Hourglass, Loader2, Wrench } from 'lucide-react';
 
 // One column per agent run of a turn. Props come from chatwait_ui.turn_view.TurnView.to_props().
 //
@@ -9,7 +9,7 @@ import { AlertTriangle, CheckCircle2, CircleSlash, Hourglass, Loader2 } from 'lu
 // the whole DOM per update (scroll jumps, lost timers, detached nodes). Instead the
 // components are built once per page (cached on `window`, keyed by VERSION) and the
 // default export is an *element* of that stable type: updates re-render in place.
-const VERSION = 'agent-panes-4'; // bump on every edit: an open page keeps the built components
+const VERSION = 'agent-panes-5'; // bump on every edit: an open page keeps the built components
 
 function build() {
   const TONES = {
@@ -43,9 +43,63 @@ function build() {
     return <AlertTriangle style={size} />;
   }
 
+  const MONO = { fontFamily: 'ui-monospace, monospace', fontSize: 12, whiteSpace: 'pre-wrap',
+    wordBreak: 'break-word', margin: '4px 0 0', padding: '6px 8px', borderRadius: 6,
+    background: 'hsl(var(--muted) / 0.6)', maxHeight: 240, overflow: 'auto' };
+
+  // A collapsible block; `open` is the user's choice, kept across props updates.
+  function Fold({ className, summary, children, data }) {
+    const [open, setOpen] = useState(false);
+    return (
+      <details className={className} open={open} {...data}
+        onToggle={(e) => setOpen(e.currentTarget.open)}
+        style={{ margin: '6px 0', fontSize: 13, border: '1px solid hsl(var(--border))',
+          borderRadius: 8, padding: '4px 8px' }}>
+        <summary style={{ cursor: 'pointer', display: 'flex', alignItems: 'center', gap: 6,
+          color: 'hsl(var(--muted-foreground))' }}>{summary}</summary>
+        {children}
+      </details>
+    );
+  }
+
+  function Reasoning({ reasoning }) {
+    const icon = reasoning.live
+      ? <Loader2 style={{ width: 13, height: 13 }} className="animate-spin" />
+      : <Brain style={{ width: 13, height: 13 }} />;
+    return (
+      <Fold className="cw-reasoning" data={{ 'data-live': reasoning.live ? 'true' : 'false' }}
+        summary={<>{icon}<span className="cw-reasoning-label">{reasoning.label}</span></>}>
+        <div className="cw-reasoning-text" style={{ ...MONO, fontFamily: 'inherit' }}>{reasoning.text}</div>
+      </Fold>
+    );
+  }
+
+  function ToolRow({ tool }) {
+    const tone = tool.state === 'error' ? TONES.error : tool.state === 'done' ? TONES.done : TONES.running;
+    const icon = tool.state === 'running'
+      ? <Loader2 style={{ width: 13, height: 13 }} className="animate-spin" />
+      : tool.state === 'error' ? <AlertTriangle style={{ width: 13, height: 13, color: tone.fg }} />
+        : <Wrench style={{ width: 13, height: 13 }} />;
+    return (
+      <Fold className="cw-tool" data={{ 'data-state': tool.state, 'data-tool': tool.name,
+        'data-call-id': tool.callId }}
+        summary={<>{icon}<span className="cw-tool-label" style={{ color: tool.state === 'error' ? tone.fg : undefined }}>{tool.label}</span></>}>
+        <div style={{ fontSize: 12, marginTop: 4 }}>Arguments</div>
+        <pre className="cw-tool-arguments" style={MONO}>{tool.arguments || '{}'}</pre>
+        {tool.output !== null ? (
+          <>
+            <div style={{ fontSize: 12, marginTop: 4 }}>{tool.state === 'error' ? 'Error' : 'Result'}</div>
+            <pre className="cw-tool-output" style={MONO}>{tool.output}</pre>
+          </>
+        ) : null}
+      </Fold>
+    );
+  }
+
   function Pane({ pane, mode }) {
     const tone = TONES[pane.status] || TONES.pending;
-    const waiting = !pane.text && !pane.error && !pane.footer;
+    const tools = pane.tools || [];
+    const waiting = !pane.text && !pane.error && !pane.footer && !pane.reasoning && !tools.length;
     return (
       <section
         className="cw-pane"
@@ -85,6 +139,8 @@ function build() {
           </span>
         </header>
         <div className="cw-pane-body" style={{ padding: '4px 12px 8px', flexGrow: 1, minWidth: 0 }}>
+          {pane.reasoning ? <Reasoning reasoning={pane.reasoning} /> : null}
+          {tools.map((tool) => <ToolRow key={tool.callId} tool={tool} />)}
           {pane.text ? (
             <div className="cw-pane-text" data-raw={pane.text}>
               <Markdown>{pane.text}</Markdown>

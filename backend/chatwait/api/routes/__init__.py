@@ -1,7 +1,8 @@
 """One router per resource, gathered here, in two groups.
 
-`open_routes` take no credentials: `/healthz`, the routes that hand credentials out, and
-`/shared/{token}` (the token is the credential).
+`open_routes` take no account credentials: `/healthz`, the routes that hand credentials
+out, `/shared/{token}` (the token is the credential) and `/metrics` (it checks
+METRICS_TOKEN or an admin itself).
 Everything else is in `protected_routes`, whose router-level dependency resolves the
 caller (`api.deps.current_user`): a route added to any router included there cannot
 forget authentication.
@@ -19,6 +20,7 @@ from chatwait.api.routes import (
     health,
     me,
     meta,
+    metrics,
     sharing,
 )
 from chatwait.api.schemas import ErrorBody
@@ -27,6 +29,7 @@ open_routes = APIRouter()
 open_routes.include_router(health.router)
 open_routes.include_router(auth.router)
 open_routes.include_router(sharing.open_router)
+open_routes.include_router(metrics.router)  # checks its own credential (METRICS_TOKEN)
 
 protected_routes = APIRouter(
     dependencies=[Depends(current_user)], responses={401: {"model": ErrorBody}}

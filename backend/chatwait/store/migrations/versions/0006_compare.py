@@ -1,5 +1,5 @@
-"""compare: blind turns (turns.blind, blind_seed, revealed_at; runs.slot), runs.retry_of,
-votes, battles, shares
+"""compare: blind turns (turns.blind, blind_seed, revealed_at; runs.slot), votes, battles,
+shares
 
 Plain ADD COLUMN on `turns` and `runs` (no batch rebuild: runs and idempotency keys
 cascade from turns) and new tables.
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,7 +27,6 @@ def upgrade() -> None:
     op.add_column("turns", sa.Column("blind_seed", sa.Integer(), nullable=True))
     op.add_column("turns", sa.Column("revealed_at", sa.DateTime(timezone=True), nullable=True))
     op.add_column("runs", sa.Column("slot", sa.String(length=8), nullable=True))
-    op.add_column("runs", sa.Column("retry_of", sa.String(length=36), nullable=True))
 
     op.create_table(
         "votes",
@@ -98,7 +97,6 @@ def downgrade() -> None:
     op.drop_table("battles")
     op.drop_index("uq_votes_turn_user", table_name="votes")
     op.drop_table("votes")
-    op.drop_column("runs", "retry_of")
     op.drop_column("runs", "slot")
     for column in ("revealed_at", "blind_seed", "blind"):
         op.drop_column("turns", column)
