@@ -45,17 +45,6 @@ def parser() -> argparse.ArgumentParser:
     sdk.add_argument("base_url")
     sdk.add_argument("streams", type=int)
     sdk.add_argument("--deadline", type=float, default=60.0)
-    memory = commands.add_parser("memory", help="tracemalloc/gc/task profile of held streams")
-    memory.add_argument("--streams", type=int, default=300, help="streams held (default 300)")
-    memory.add_argument("--frames", type=int, default=25, help="tracemalloc frames (0: off)")
-    memory.add_argument("--no-rss-pass", action="store_true", help="skip the untraced passes")
-    memory.add_argument(
-        "--traced-pace", type=float, default=0.02, help="provider tok/s in the traced pass"
-    )
-    memory.add_argument(
-        "--variant", action="append", default=[], choices=["lean-sse"], help="extra ChatWait run"
-    )
-    memory.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
     return root
 
 
@@ -71,18 +60,6 @@ def main(argv: list[str] | None = None) -> None:
         from bench.sdk_hold import main as hold_sdk
 
         hold_sdk(args.base_url, args.streams, args.deadline)
-        return
-    if args.command == "memory":
-        from bench.memory import main as memory
-
-        memory(
-            args.streams,
-            args.frames,
-            not args.no_rss_pass,
-            args.traced_pace,
-            args.variant,
-            args.out,
-        )
         return
     from bench.runner import run
 

@@ -15,6 +15,7 @@ PACKAGES = [
     "chatwait.api",
     "chatwait.catalog",
     "chatwait.event_log",
+    "chatwait.limits",
     "chatwait.providers",
     "chatwait.sim",
     "chatwait.store",

@@ -20,6 +20,13 @@ def _serve(settings: Settings) -> None:
         refuse_unsafe(settings)
     except UnsafeSettings as exc:
         sys.exit(f"chatwait: refusing to start: {exc}")
+    from chatwait.config_file import ConfigFileError
+    from chatwait.providers import load_agent_setup
+
+    try:
+        load_agent_setup(settings)  # every problem of the config file, before serving
+    except ConfigFileError as exc:
+        sys.exit(f"chatwait: {exc}")
     from chatwait.api.server import serve
 
     serve(settings)

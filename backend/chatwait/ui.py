@@ -11,8 +11,11 @@ Caveats of mounting Chainlit (handled here):
 - Chainlit's own lifespan does not run for a mounted sub-app, so neither does its
   cleanup: closing the data layer (our HTTP client) and this process's session files
   are chained onto this app's lifespan instead.
-- Header auth needs `CHAINLIT_AUTH_SECRET`; one is generated once and kept in the data
-  directory so browser sessions survive restarts.
+- Sign-in needs `CHAINLIT_AUTH_SECRET`; one is generated once and kept in the data
+  directory so browser sessions survive restarts (with `AUTH_MODE=local` the backend
+  sessions behind them live in the UI's memory, so a restart signs users out anyway).
+- The UI must know `AUTH_MODE` (login page or the local user): it gets it as
+  `CHATWAIT_UI_AUTH_MODE`.
 - Chainlit's CORS takes `allow_origins` from `.chainlit/config.toml` (with credentials),
   and its catch-all page answers any GET: its CORS is set to `CORS_ORIGINS` here, and
   paths under the API's prefixes never reach it (`api.api_paths.ApiPathGuard`).
@@ -58,6 +61,7 @@ def mount_ui(app: FastAPI, settings: Settings) -> None:
     _point_chainlit_at(root)
     os.environ.setdefault("CHATWAIT_API_URL", settings.ui_api_url or settings.resolved_public_url)
     os.environ.setdefault("CHAINLIT_AUTH_SECRET", _auth_secret(settings.data_dir))
+    os.environ["CHATWAIT_UI_AUTH_MODE"] = settings.auth_mode  # login page or local user
 
     from chainlit.utils import mount_chainlit
 

@@ -13,13 +13,20 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 from httpx_sse import EventSource, aconnect_sse
 
-__all__ = ["DEFAULT_API_URL", "ApiClient", "ApiError", "api_url_from_env", "new_idempotency_key"]
+__all__ = [
+    "DEFAULT_API_URL",
+    "ApiClient",
+    "ApiError",
+    "Credentials",
+    "api_url_from_env",
+    "new_idempotency_key",
+]
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 # SSE: the backend pings every ~15 s, so a minute of silence means the connection is dead.
@@ -50,13 +57,21 @@ class ApiError(Exception):
     """A non-2xx answer, or no answer at all, from the backend."""
 
     def __init__(
-        self, code: str, message: str, *, status: int | None = None, retryable: bool = False
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.retryable = retryable
+        self.retry_after = retry_after
+        """Seconds the backend asked to wait (`Retry-After`), for a 429."""
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ApiError:
@@ -66,25 +81,46 @@ class ApiError(Exception):
         except ValueError:
             body = None
         error = body.get("error") if isinstance(body, dict) else None
+        retry_after = response.headers.get("Retry-After", "")
         if isinstance(error, dict):
             return cls(
                 str(error.get("code") or response.status_code),
                 str(error.get("message") or response.reason_phrase),
                 status=response.status_code,
                 retryable=bool(error.get("retryable")),
+                retry_after=int(retry_after) if retry_after.isdigit() else None,
             )
         detail = body.get("detail") if isinstance(body, dict) else None
         message = str(detail) if detail else f"{response.status_code} {response.reason_phrase}"
         return cls(str(response.status_code), message, status=response.status_code)
 
 
-class ApiClient:
-    """Thin async wrapper over the ChatWait HTTP API."""
+class Credentials(Protocol):
+    """Where the access token of the user a call is made for comes from."""
 
-    def __init__(self, base_url: str | None = None, *, transport: Any = None) -> None:
+    async def token(self, *, stale: str | None = None) -> str | None:
+        """The token to send (None: send none); `stale`: the one the backend just refused."""
+
+
+class ApiClient:
+    """Thin async wrapper over the ChatWait HTTP API.
+
+    With `credentials`, every request carries `Authorization: Bearer <token>` of the
+    signed-in user the code runs for (`sessions.UiCredentials`); a 401 gets one retry
+    with a refreshed token.
+    """
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        *,
+        transport: Any = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.base_url = (base_url or api_url_from_env()).rstrip("/")
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self.credentials = credentials
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -99,14 +135,64 @@ class ApiClient:
             await self._client.aclose()
             self._client = None
 
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Send one request; raise `ApiError` for transport failures and error statuses."""
+    async def _token(self, stale: str | None = None) -> str | None:
+        return await self.credentials.token(stale=stale) if self.credentials else None
+
+    @staticmethod
+    def _with_token(kwargs: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if token is None:
+            return kwargs
+        headers = {**(kwargs.get("headers") or {}), "Authorization": f"Bearer {token}"}
+        return {**kwargs, "headers": headers}
+
+    async def request(
+        self, method: str, path: str, *, token: str | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request; raise `ApiError` for transport failures and error statuses.
+
+        `token`: send this one instead of asking `credentials` (sign-in and sign-out).
+        """
+        sent = token if token is not None else await self._token()
+        response = await self._send(method, path, self._with_token(kwargs, sent))
+        if response.status_code == 401 and sent is not None and token is None:
+            renewed = await self._token(stale=sent)
+            if renewed is not None and renewed != sent:
+                response = await self._send(method, path, self._with_token(kwargs, renewed))
+        if response.is_error:
+            raise ApiError.from_response(response)
+        return response
+
+    async def _send(self, method: str, path: str, kwargs: dict[str, Any]) -> httpx.Response:
         try:
-            response = await self.http.request(method, path, **kwargs)
+            return await self.http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ApiError(
                 "unreachable", f"Backend unreachable at {self.base_url}: {exc}", retryable=True
             ) from exc
+
+    # -- accounts (AUTH_MODE=local) ---------------------------------------------------
+
+    async def login(
+        self, email: str, password: str, *, client_ip: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /auth/login`; the browser's address goes along for login throttling."""
+        headers = {"X-Forwarded-For": client_ip} if client_ip else {}
+        body = {"email": email, "password": password}
+        return _object(await self._plain("POST", "/auth/login", json=body, headers=headers))
+
+    async def refresh(self, refresh_token: str) -> dict[str, Any]:
+        body = {"refresh_token": refresh_token}
+        return _object(await self._plain("POST", "/auth/refresh", json=body))
+
+    async def logout(self, *, token: str) -> None:
+        await self.request("POST", "/auth/logout", token=token)
+
+    async def me(self, *, token: str | None = None) -> dict[str, Any]:
+        return _object(await self.request("GET", "/me", token=token))
+
+    async def _plain(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A request that carries no user's token."""
+        response = await self._send(method, path, kwargs)
         if response.is_error:
             raise ApiError.from_response(response)
         return response
@@ -115,6 +201,10 @@ class ApiClient:
 
     async def models(self) -> dict[str, Any]:
         return _object(await self.request("GET", "/models"))
+
+    async def usage(self) -> dict[str, Any]:
+        """`GET /me/usage`: each limit's state and today's and this month's usage."""
+        return _object(await self.request("GET", "/me/usage"))
 
     # -- provider keys and admin toggles ----------------------------------------------
 
@@ -182,6 +272,9 @@ class ApiClient:
         """Start a turn (`body`, named by `idempotency_key`: sent again, it attaches to
         that turn) or attach to one (`turn_id`); events after `after`."""
         headers = {"Last-Event-ID": str(after)} if after else {}
+        token = await self._token()
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             if idempotency_key:
                 headers["Idempotency-Key"] = idempotency_key

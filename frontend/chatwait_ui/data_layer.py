@@ -5,9 +5,12 @@ are listed, read, renamed and deleted through `/conversations`, and steps and el
 are rebuilt from turns (`history.py`). Chainlit's own step/element writes are no-ops:
 what the user sees live is rebuilt from the backend's record when the thread reopens.
 
-There is one user (signed in by `header_auth_callback`); `get_thread` reports it as the
-author of every conversation, which is what Chainlit checks before resuming, renaming
-or deleting a thread.
+Every call goes to the API as the signed-in user it runs for (`ApiClient` asks
+`sessions.UiCredentials` for that user's token), so the backend only ever answers with
+that user's conversations. `get_thread` reports the user it was asked for as the author
+of what it found, which is what Chainlit checks before resuming, renaming or deleting a
+thread. With `AUTH_MODE=none` there is one user, `LOCAL_USER`, and no token; with
+accounts (`sessions`), a user is a sign-in handle and a call for none is refused (401).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from typing import TYPE_CHECKING, Any
 from chainlit.data.base import BaseDataLayer
 from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadFilter
 from chainlit.user import PersistedUser, User
+from fastapi import HTTPException
 
 from .api import ApiClient, ApiError
 from .bindings import ThreadBindings, bindings
 from .history import thread_from_conversation, thread_summary
+from .sessions import SessionStore, current_handle, session_handle
 
 if TYPE_CHECKING:
     from chainlit.element import Element, ElementDict
@@ -49,21 +54,46 @@ class ApiDataLayer(BaseDataLayer):
         api: ApiClient,
         *,
         user_identifier: str = LOCAL_USER,
+        sessions: SessionStore | None = None,
         thread_bindings: ThreadBindings = bindings,
         bind_timeout: float = 900.0,
     ) -> None:
         self.api = api
-        self.user_identifier = user_identifier
+        self.local_identifier = user_identifier
+        self.sessions = sessions
         self.bindings = thread_bindings
         self.bind_timeout = bind_timeout
+
+    @property
+    def user_identifier(self) -> str:
+        """Who the current call is for; with accounts, 401 when nobody is signed in."""
+        if self.sessions is None:
+            return self.local_identifier
+        handle = session_handle()
+        if handle is None or handle not in self.sessions:
+            raise HTTPException(status_code=401, detail="Not signed in")
+        return handle
 
     # -- users ----------------------------------------------------------------------
 
     async def get_user(self, identifier: str) -> PersistedUser | None:
-        if identifier != self.user_identifier:
+        """Chainlit looks the signed-in user up here on every request it authenticates."""
+        if self.sessions is None:
+            if identifier != self.local_identifier:
+                return None
+            return PersistedUser(
+                id=identifier, identifier=identifier, createdAt=_USER_CREATED_AT, metadata={}
+            )
+        session = self.sessions.get(identifier)
+        if session is None:
             return None
+        current_handle.set(identifier)  # the rest of this request acts for this user
         return PersistedUser(
-            id=identifier, identifier=identifier, createdAt=_USER_CREATED_AT, metadata={}
+            id=identifier,
+            identifier=identifier,
+            display_name=session.email,
+            createdAt=_USER_CREATED_AT,
+            metadata={},
         )
 
     async def create_user(self, user: User) -> PersistedUser | None:
@@ -72,21 +102,32 @@ class ApiDataLayer(BaseDataLayer):
     # -- threads --------------------------------------------------------------------
 
     async def get_thread_author(self, thread_id: str) -> str:
-        return self.user_identifier if await self.api.conversation(thread_id) else ""
+        author = self.user_identifier
+        return author if await self._conversation(thread_id) else ""
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
-        conversation = await self.api.conversation(thread_id)
+        author = self.user_identifier
+        conversation = await self._conversation(thread_id)
         if conversation is None:
             return None
         return thread_from_conversation(  # type: ignore[return-value]
-            conversation, user_id=self.user_identifier, user_identifier=self.user_identifier
+            conversation, user_id=author, user_identifier=author
         )
+
+    async def _conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        try:
+            return await self.api.conversation(conversation_id)
+        except ApiError as exc:
+            if exc.status == 401:
+                raise HTTPException(status_code=401, detail="Signed out") from exc
+            raise
 
     async def list_threads(
         self, pagination: Pagination, filters: ThreadFilter
     ) -> PaginatedResponse[ThreadDict]:
         """Newest first; the cursor is the backend offset of the next page."""
-        if filters.userId not in (None, self.user_identifier):
+        author = self.user_identifier
+        if filters.userId not in (None, author):
             return PaginatedResponse(PageInfo(False, None, None), [])
         cursor = pagination.cursor or ""
         offset = int(cursor) if cursor.isdigit() else 0
@@ -97,10 +138,7 @@ class ApiDataLayer(BaseDataLayer):
             page = await self.api.conversations(limit=limit, offset=offset)
             items, total = page.get("items") or [], int(page.get("total") or 0)
         end = offset + len(items)
-        threads = [
-            thread_summary(c, user_id=self.user_identifier, user_identifier=self.user_identifier)
-            for c in items
-        ]
+        threads = [thread_summary(c, user_id=author, user_identifier=author) for c in items]
         page_info = PageInfo(
             hasNextPage=end < total,
             startCursor=str(offset) if threads else None,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
+from tests.support.eventually import eventually
 from tests.support.sse import Event, read_stream, texts_by_run
 
 BODY = {"message": "Stream two agents", "agents": ["offline", "offline-2"]}
@@ -24,13 +23,14 @@ def _resume(client: httpx.Client, turn_id: str, last_seq: int) -> list[Event]:
 
 def _wait_until_ended(client: httpx.Client, turn_id: str, deadline_s: float = 30) -> dict:
     """Poll the stored turn until it is no longer running (observable state, bounded)."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
+
+    def ended() -> dict | None:
         turn = client.get(f"/chat/turns/{turn_id}").json()
-        if turn["status"] != "running":
-            return turn
-        time.sleep(0.02)
-    raise AssertionError(f"turn {turn_id} still running after {deadline_s}s")
+        return turn if turn["status"] != "running" else None
+
+    return eventually(
+        ended, timeout=deadline_s, interval=0.02, message=f"turn {turn_id} still running"
+    )
 
 
 def test_stream_ids_are_consecutive_and_deltas_equal_stored_text(client: httpx.Client) -> None:

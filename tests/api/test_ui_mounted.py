@@ -89,6 +89,19 @@ def test_other_origins_cannot_sign_in_to_the_ui(server: Served) -> None:
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "cross_origin"
 
 
+def test_header_sign_in_is_for_this_machine_only(server: Served) -> None:
+    """AUTH_MODE=none: the local user is whoever connects from a loopback address."""
+    if not server.ui:
+        pytest.skip("no UI mounted")
+    local = httpx.post(server.base_url + "/auth/header")
+    assert local.status_code == 200 and "access_token" in local.cookies
+    # what uvicorn makes of a request a local proxy forwards for a remote client
+    remote = httpx.post(
+        server.base_url + "/auth/header", headers={"X-Forwarded-For": "203.0.113.9"}
+    )
+    assert remote.status_code == 401 and "access_token" not in remote.cookies
+
+
 def test_the_ui_is_still_the_ui(server: Served) -> None:
     page = httpx.get(server.base_url + "/")
     if not server.ui:

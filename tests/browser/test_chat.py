@@ -174,3 +174,18 @@ def test_answers_render_markdown(page: Page, server: ChildServer) -> None:
         expect(text.locator("code")).to_have_text("inline_code")
         expect(text).to_contain_text("bold words")
         expect(text).not_to_contain_text("**")
+
+
+def test_a_deep_link_in_a_fresh_browser_opens_its_conversation(
+    page: Page, server: ChildServer
+) -> None:
+    """No cookie yet: the local user is signed in, then lands on the linked conversation."""
+    started = httpx.post(
+        f"{server.base_url}/chat/wait", json={"message": "Linked from elsewhere"}, timeout=60
+    )
+    conversation_id = started.json()["conversation_id"]
+    page.goto(f"{server.base_url}/thread/{conversation_id}")
+    expect(page).to_have_url(re.compile(f"/thread/{conversation_id}$"), timeout=30_000)
+    expect(page.locator(".cw-turn")).to_have_count(1, timeout=30_000)
+    main = page.get_by_role("main")
+    expect(main.get_by_text("Linked from elsewhere", exact=True)).to_be_visible()

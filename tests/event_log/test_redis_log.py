@@ -12,7 +12,6 @@ import asyncio
 import shutil
 import socket
 import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
@@ -22,6 +21,7 @@ from redis.asyncio import Redis
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, SeqRefused
 from chatwait.event_log.redis import RedisEventLog, RedisLogUnreachable
+from tests.support.eventually import eventually, eventually_async
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -102,10 +102,19 @@ async def _blocked_readers(admin: Redis, prefix: str) -> int:
 
 async def _until_blocked(admin: Redis, prefix: str, count: int, within: float = 10) -> None:
     """Wait until `count` readers are really blocked in Redis, so a wake-up is a wake-up."""
-    deadline = time.monotonic() + within
-    while (blocked := await _blocked_readers(admin, prefix)) < count:
-        assert time.monotonic() < deadline, f"{blocked} of {count} readers blocked"
-        await asyncio.sleep(0.01)
+    blocked = 0
+
+    async def all_blocked() -> bool:
+        nonlocal blocked
+        blocked = await _blocked_readers(admin, prefix)
+        return blocked >= count
+
+    await eventually_async(
+        all_blocked,
+        timeout=within,
+        interval=0.01,
+        message=lambda: f"{blocked} of {count} readers blocked",
+    )
 
 
 async def test_a_reader_on_another_replica_wakes_on_the_writers_append(
@@ -318,16 +327,19 @@ def own_redis() -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url, socket_connect_timeout=1)
-    deadline = time.monotonic() + 10
+
+    def answering() -> bool:
+        assert proc.poll() is None, f"redis-server on port {port} exited"
+        return bool(client.ping())
+
     try:
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"redis-server on port {port} did not start")
-                time.sleep(0.01)
+        eventually(
+            answering,
+            timeout=10,
+            interval=0.01,
+            message=f"redis-server on port {port} did not start",
+            ignoring=(redis.ConnectionError,),
+        )
         yield proc, url
     finally:
         client.close()

@@ -149,6 +149,9 @@ def test_compatible_providers_come_from_json_settings(monkeypatch: pytest.Monkey
         "reason": None,
         "takes_key": True,
         "user_key": False,
+        "configured": False,
+        "tools": [],
+        "mcp_servers": [],
     }
     assert agents["router"]["default_model"] == "qwen"
     assert registry.default_agents == ["local", "router"]

@@ -8,14 +8,13 @@ dispatched and whose id it would resume from.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from tests.support.eventually import eventually_async
 from tests.support.sse import Event
 
 
@@ -70,7 +69,8 @@ async def read_until(
 
 async def wait_turn_ended(client: httpx.AsyncClient, turn_id: str, limit: float = 60.0) -> None:
     """Poll the stored turn until it is not `running` (observable state, bounded)."""
-    deadline = time.monotonic() + limit
-    while (await client.get(f"/chat/turns/{turn_id}")).json()["status"] == "running":
-        assert time.monotonic() < deadline, f"turn {turn_id} still running after {limit}s"
-        await asyncio.sleep(0.02)
+
+    async def ended() -> bool:
+        return bool((await client.get(f"/chat/turns/{turn_id}")).json()["status"] != "running")
+
+    await eventually_async(ended, timeout=limit, message=f"turn {turn_id} still running")

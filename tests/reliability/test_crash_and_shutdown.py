@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,6 +27,7 @@ from httpx_sse import connect_sse
 from tests.reliability._checks import assert_stream_matches_store, assert_well_formed
 from tests.reliability._db import query, runs_of_turn, turn_row
 from tests.support.databases import throwaway_database
+from tests.support.eventually import eventually
 from tests.support.processes import chatwait_server
 from tests.support.sse import Event, read_stream, texts_by_run
 
@@ -101,10 +101,7 @@ def _started(database_url: str, message: str) -> bool:
 
 
 def _wait_for(condition: Any, limit: float = 30.0) -> None:
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.02)
+    eventually(condition, timeout=limit, interval=0.02)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from chatwait.sim import SimConfig, create_sim_app
 from chatwait.turns import LiveRun, LiveTurn, RunRecord
 from chatwait.turns.events import Delta, TurnEvent
 from chatwait.turns.run import RunOptions, complete_run
+from tests.support.eventually import eventually_async
 from tests.support.servers import serve_in_thread
 
 HELD = 3
@@ -84,10 +85,12 @@ async def _cut_while_emitting(provider: Provider, model: str) -> tuple[RunRecord
 
     async def open_gate_once_cancelled() -> None:
         """Polls the run task's cancel count: there is no event for it."""
-        deadline = asyncio.get_running_loop().time() + 30
-        while not (run.task and run.task.cancelling()):  # noqa: ASYNC110
-            assert asyncio.get_running_loop().time() < deadline, "never cancelled"
-            await asyncio.sleep(0.005)
+        await eventually_async(
+            lambda: run.task and run.task.cancelling(),
+            timeout=30,
+            interval=0.005,
+            message="never cancelled",
+        )
         turn.gate.set()
 
     opener = asyncio.create_task(open_gate_once_cancelled())
@@ -116,9 +119,8 @@ async def test_a_cut_run_stops_streaming_from_the_provider(sim: tuple[str, Any])
     try:
         result, emitted = await _cut_while_emitting(provider, ENDLESS)
         assert result.status == "timeout" and result.output == "".join(emitted)
-        deadline = asyncio.get_running_loop().time() + 10
-        while handlers.streaming.value:  # noqa: ASYNC110 - the provider's own gauge
-            assert asyncio.get_running_loop().time() < deadline, "still streaming from it"
-            await asyncio.sleep(0.02)
+        await eventually_async(  # the provider's own gauge
+            lambda: not handlers.streaming.value, timeout=10, message="still streaming from it"
+        )
     finally:
         await provider.aclose()

@@ -18,7 +18,6 @@ chunks received can be lost; the stream and the stored text still agree on what 
 from __future__ import annotations
 
 import itertools
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +35,7 @@ from tests.reliability._checks import (
 )
 from tests.reliability._db import row_counts
 from tests.support.app import running_app
+from tests.support.eventually import eventually
 from tests.support.servers import serve_in_thread
 from tests.support.sse import Event, read_stream
 
@@ -258,10 +258,12 @@ def test_hung_upstream_requests_are_all_released(
     The provider sees a client's hang-up a moment after the client made it: polled.
     """
     assert outcomes
-    deadline = time.monotonic() + 10
-    while matrix.sim.hanging.value or matrix.sim.streaming.value:
-        assert time.monotonic() < deadline, (matrix.sim.hanging.value, matrix.sim.streaming.value)
-        time.sleep(0.02)
+    eventually(
+        lambda: not (matrix.sim.hanging.value or matrix.sim.streaming.value),
+        timeout=10,
+        interval=0.02,
+        message=lambda: f"still open: {(matrix.sim.hanging.value, matrix.sim.streaming.value)}",
+    )
 
 
 @pytest.mark.parametrize("route", ["/chat/wait", "/chat/streaming"])

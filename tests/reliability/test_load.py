@@ -1,16 +1,17 @@
-"""Load: hundreds of concurrent turns against a real process; all complete, memory settles.
+"""Load: hundreds of concurrent turns against a real process; all complete.
 
 A `chatwait` process (its provider a separate offline-provider process, so the load
 generator and the provider do not share its CPU) takes rounds of N streaming turns of
 two agents plus N wait turns, all at once. Every turn must complete with every run
-`done` and persisted, no response may be a 5xx, and the process' resident memory after
-the last two rounds must stay near what it was after the first three (a per-turn leak
-grows it round after round; the in-process event log is capped by EVENT_LOG_MAX_TURNS).
-The allocator's arenas (and SQLite's page caches, as the file grows) settle over the
-first rounds of 200 + 200: measured over six, 297, 308, 306, 307, 306, 307 MiB, and in
-one CI run still 8 MiB up in the third round (299, 308, 316, 319 MiB).
+`done` and persisted, and no response may be a 5xx.
 
-The 200 + 200 version is `slow`; the default run does a smaller round.
+A per-turn leak is caught by `test_leaks.py`, which counts the turns, runs and tasks an
+in-process server still holds. Resident memory is only bounded in the `slow` 200 + 200
+version here: it must stay near what it was after the first three rounds (the in-process
+event log is capped by EVENT_LOG_MAX_TURNS). The allocator's arenas (and SQLite's page
+caches, as the file grows) settle over the first rounds of 200 + 200: measured over six,
+297, 308, 306, 307, 306, 307 MiB, and in one CI run still 8 MiB up in the third round
+(299, 308, 316, 319 MiB).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def _settled_rss_kib(server: ChildServer) -> int:
     return min(samples)
 
 
-def _load(target: Target, *, per_round: int, rounds: int) -> None:
+def _load(target: Target, *, per_round: int, rounds: int, bound_rss: bool) -> None:
     server, database = target.server, target.database_url
     rss: list[int] = []
     turns = 0
@@ -126,16 +127,16 @@ def _load(target: Target, *, per_round: int, rounds: int) -> None:
     ]
     assert not [s for s in statuses if s >= 500]
     assert "Traceback" not in server.log_text()
-    # The first rounds grow the allocator's arenas; later rounds must not keep growing.
-    growth_mib = (rss[-1] - rss[SETTLING_ROUNDS - 1]) / 1024
-    assert growth_mib < MAX_GROWTH_MIB, f"memory grew {growth_mib:.1f} MiB over rounds: {rss}"
     record_figure("turns completed under concurrent load (every run done)", turns)
+    if bound_rss:  # the first rounds grow the allocator's arenas; later ones must not
+        growth_mib = (rss[-1] - rss[SETTLING_ROUNDS - 1]) / 1024
+        assert growth_mib < MAX_GROWTH_MIB, f"memory grew {growth_mib:.1f} MiB: {rss}"
 
 
-def test_concurrent_turns_complete_and_memory_settles(target: Target) -> None:
-    _load(target, per_round=40, rounds=SETTLING_ROUNDS + 2)
+def test_concurrent_turns_complete(target: Target) -> None:
+    _load(target, per_round=40, rounds=2, bound_rss=False)
 
 
 @pytest.mark.slow
-def test_200_streaming_and_200_wait_turns_at_once(target: Target) -> None:
-    _load(target, per_round=200, rounds=SETTLING_ROUNDS + 2)
+def test_200_streaming_and_200_wait_turns_at_once_and_memory_settles(target: Target) -> None:
+    _load(target, per_round=200, rounds=SETTLING_ROUNDS + 2, bound_rss=True)

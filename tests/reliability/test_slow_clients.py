@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import pytest
 from tests.reliability._checks import assert_stream_matches_store, wait_until_ended
 from tests.reliability._sse_raw import parse_frames, read_until
 from tests.support.databases import throwaway_database
+from tests.support.eventually import eventually
 from tests.support.processes import ChildServer, chatwait_server, sim_server
 from tests.support.sse import Event
 
@@ -151,10 +151,11 @@ def test_a_reader_that_stops_reading_is_cut_and_resumes_exactly(tmp_path: Path) 
                 path = f"/chat/streaming/{r.headers['x-turn-id']}"
                 reader = StalledReader(rig.server.port, path)
             wait_until_ended(client, r.headers["x-turn-id"], limit=300)
-        deadline = time.monotonic() + 60
-        while CUT_NOTICE not in rig.server.log_text():
-            assert time.monotonic() < deadline, "the stalled stream was never closed"
-            time.sleep(0.05)
+        eventually(
+            lambda: CUT_NOTICE in rig.server.log_text(),
+            timeout=60,
+            message="the stalled stream was never closed",
+        )
         cut = reader.read_all()
         full = asyncio.run(_read_all(rig.server.base_url, path))
         assert 0 < len(cut) < len(full) and cut == full[: len(cut)]

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
+from tests.support.eventually import eventually
 from tests.support.sse import Event
 
 ERROR_SEQ = -1
@@ -118,14 +119,18 @@ def wait_for_turn(
     base_url: str, turn_id: str, check: Callable[[dict[str, Any]], bool], timeout: float = 60
 ) -> dict[str, Any]:
     """Poll `GET /chat/turns/{id}` until `check(turn)` holds; the turn as it was then."""
-    deadline = time.monotonic() + timeout
-    turn: dict[str, Any] = {}
-    while time.monotonic() < deadline:
+
+    seen: dict[str, Any] = {}
+
+    def remember() -> dict[str, Any] | None:
         turn = httpx.get(f"{base_url}/chat/turns/{turn_id}", timeout=10).json()
-        if check(turn):
-            return turn
-        time.sleep(0.05)
-    raise AssertionError(f"turn {turn_id} never got there: {turn}")
+        seen.clear()
+        seen.update(turn)
+        return turn if check(turn) else None
+
+    return eventually(
+        remember, timeout=timeout, message=lambda: f"turn {turn_id} never got there: {seen}"
+    )
 
 
 def ended(turn: dict[str, Any]) -> bool:

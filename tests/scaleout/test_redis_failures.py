@@ -9,10 +9,8 @@ gets the whole stream. These tests run their own throwaway `redis-server`.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +21,7 @@ import redis
 
 from tests.scaleout import _streams as streams
 from tests.scaleout._replicas import BASE_ENV, Cluster, cluster
+from tests.support.eventually import eventually
 from tests.support.processes import launch_chatwait
 from tests.support.servers import free_port
 from tests.support.sse import texts_by_run
@@ -51,13 +50,17 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(redis.RedisError), redis.Redis(port=self.port) as client:
-                if client.ping():
-                    return
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
+
+        def answering() -> bool:
+            with redis.Redis(port=self.port) as client:
+                return bool(client.ping())
+
+        eventually(
+            answering,
+            timeout=30,
+            message="redis-server did not start",
+            ignoring=(redis.RedisError,),
+        )
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -145,11 +148,12 @@ def test_losing_redis_mid_turn_leaves_this_replicas_streams_going_and_catches_re
 
     own_redis.start()  # same port, empty: the turn's keys are gone
     events_key, meta = (f"{single.prefix}:turn:{{{turn_id}}}:{k}" for k in ("events", "meta"))
-    deadline = time.monotonic() + 30
     with redis.Redis.from_url(own_redis.url, decode_responses=True) as admin:
-        while admin.hget(meta, "finished") != "1":
-            assert time.monotonic() < deadline, "the ended turn was never published again"
-            time.sleep(0.05)
+        eventually(
+            lambda: admin.hget(meta, "finished") == "1",
+            timeout=30,
+            message="the ended turn was never published again",
+        )
         entries = [(i, f) for i, f in admin.xrange(events_key) if i.endswith("-0")]
     assert [int(i.split("-")[0]) for i, _ in entries] == [e.seq for e in head]
     assert [f["t"] for _, f in entries] == [e.type for e in head]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import openai
 
 from chatwait.sim import SimConfig
+from tests.support.eventually import eventually_async
 from tests.support.servers import serve_in_thread
 
 __all__ = ["API_KEY", "FAST", "client", "conversation", "serve_in_thread", "wait_for"]
@@ -42,7 +41,6 @@ def conversation(*user_turns: str) -> list[dict[str, str]]:
 
 async def wait_for(condition: Callable[[], bool], limit: float = 5.0) -> None:
     """Poll an observable condition until it holds, failing after `limit` seconds."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
+    await eventually_async(
+        condition, timeout=limit, interval=0.01, message="condition not reached in time"
+    )

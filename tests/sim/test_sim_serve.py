@@ -5,10 +5,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 
+from tests.support.eventually import eventually
 from tests.support.servers import free_port
 
 from ._support import conversation
@@ -21,16 +21,14 @@ _SERVE = (
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 20
-    while True:
+
+    def serving() -> bool:
         assert process.poll() is None, "sim server exited"
-        assert time.monotonic() < deadline, "sim server did not start"
-        try:
-            if httpx.get(f"{url}/models", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
+        return httpx.get(f"{url}/models", timeout=1).status_code == 200
+
+    eventually(
+        serving, timeout=20, message="sim server did not start", ignoring=(httpx.TransportError,)
+    )
 
 
 def test_run_serves_until_sigterm() -> None:

@@ -24,7 +24,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +31,11 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.eventually import eventually
 from tests.support.servers import free_port
+
+NO_TURN_LIMITS = {"LIMIT_TURNS_PER_MINUTE": "unlimited", "LIMIT_CONCURRENT_TURNS": "unlimited"}
+"""Tests start turns faster than a person: the per-user defaults are off unless a test sets them."""
 
 CHATWAIT = Path(sys.executable).with_name("chatwait")
 """The console script `uv run chatwait` executes."""
@@ -84,15 +87,18 @@ class ChildServer:
 
     def wait_ready(self, path: str = "/healthz", timeout: float = 60.0) -> None:
         """Poll `path` until it answers 200; fail with the log if the process exits."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> bool:
             if not self.alive():
                 raise RuntimeError(f"{self.name} exited early:\n{self.log_text()[-4000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(self.base_url + path, timeout=2.0).status_code == 200:
-                    return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_text()[-4000:]}")
+            return httpx.get(self.base_url + path, timeout=2.0).status_code == 200
+
+        eventually(
+            ready,
+            timeout=timeout,
+            message=lambda: f"{self.name} not ready:\n{self.log_text()[-4000:]}",
+            ignoring=(httpx.TransportError,),
+        )
 
     def log_text(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
@@ -152,6 +158,7 @@ def launch_chatwait(
         "CHATWAIT_HOST": "127.0.0.1",
         "CHATWAIT_PORT": port,
         "CHATWAIT_DATA_DIR": workdir / "data",
+        **NO_TURN_LIMITS,
         **settings,
     }
     return launch([str(CHATWAIT), "serve"], name=name, workdir=workdir, port=port, env=env)

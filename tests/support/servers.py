@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from tests.support.eventually import eventually
 
 
 def free_port() -> int:
@@ -31,11 +32,14 @@ def serve_in_thread(app: Any, *, port: int | None = None, timeout: float = 30.0)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
-    deadline = time.monotonic() + timeout
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"server on port {port} did not start")
-        time.sleep(0.01)
+
+    def started() -> bool:
+        assert thread.is_alive(), f"server on port {port} exited"
+        return server.started
+
+    eventually(
+        started, timeout=timeout, interval=0.01, message=f"server on port {port} did not start"
+    )
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

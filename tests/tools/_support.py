@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +11,7 @@ import httpx
 
 from chatwait.config_file import McpServerConfig
 from chatwait.tools import McpTiming
+from tests.support.eventually import eventually
 from tests.support.processes import ChildServer, launch
 from tests.support.servers import free_port
 
@@ -55,12 +54,16 @@ def http_server(
 
 
 def _wait_answering(child: ChildServer, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answering() -> bool:
         if not child.alive():
             raise RuntimeError(f"MCP server exited early:\n{child.log_text()[-4000:]}")
-        with contextlib.suppress(httpx.TransportError):
-            httpx.get(f"{child.base_url}/mcp", timeout=2.0)
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"MCP server not answering after {timeout}s:\n{child.log_text()[-4000:]}")
+        httpx.get(f"{child.base_url}/mcp", timeout=2.0)
+        return True
+
+    eventually(
+        answering,
+        timeout=timeout,
+        message=lambda: f"MCP server not answering:\n{child.log_text()[-4000:]}",
+        ignoring=(httpx.TransportError,),
+    )

@@ -10,12 +10,13 @@ dispatch wait and the run's attempt count behave as in production.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+import contextvars
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents import Agent, ModelSettings, Tool
+from agents import Agent, ModelSettings
 from agents.items import TResponseStreamEvent
 from agents.testing import ModelCall, ModelStep, ScriptedModel, assistant_message
 from agents.usage import Usage
@@ -44,9 +45,12 @@ class Script:
     fail_with: Exception | None = None
     gate: asyncio.Event = field(default_factory=asyncio.Event)
     reached: asyncio.Event = field(default_factory=asyncio.Event)
+    sent_in: list[contextvars.Context] = field(default_factory=list)
+    """The context the request went out in, as a pooled HTTP connection would keep it."""
 
 
-async def _request_sent() -> None:
+async def _request_sent(script: Script) -> None:
+    script.sent_in.append(contextvars.copy_context())
     await count_request(None)  # type: ignore[arg-type]  # the hook ignores the request
 
 
@@ -75,7 +79,7 @@ def _stream(script: Script) -> Callable[[ModelCall], AsyncIterator[TResponseStre
                 continue
             for index, chunk in enumerate(script.chunks):
                 if index == script.dispatch_after:
-                    await _request_sent()
+                    await _request_sent(script)
                 if index == script.hold_at:
                     script.reached.set()
                     await script.gate.wait()
@@ -84,7 +88,7 @@ def _stream(script: Script) -> Callable[[ModelCall], AsyncIterator[TResponseStre
                     raise script.fail_with
                 yield event.model_copy(update={"delta": chunk})
             if script.dispatch_after >= len(script.chunks):
-                await _request_sent()
+                await _request_sent(script)
 
     return events
 
@@ -95,14 +99,8 @@ class ScriptedProvider(Provider):
 
     scripts: dict[str, list[Script]] = field(default_factory=dict)
 
-    def build_agent(
-        self,
-        *,
-        agent_name: str,
-        model: str,
-        instructions: str,
-        tools: Sequence[Tool] = (),
-        api_key: str | None = None,
+    def build_agent(  # type: ignore[override]  # tools and tuning are not scripted
+        self, *, agent_name: str, model: str, instructions: str, **_: Any
     ) -> Agent[Any]:
         script = self.scripts[agent_name].pop(0)
         return Agent(
@@ -113,11 +111,9 @@ class ScriptedProvider(Provider):
         )
 
 
-def scripted_service(
-    tmp_path: Path, db: Database, agents: list[str], **settings: Any
-) -> tuple[TurnService, ScriptedProvider]:
-    """A `TurnService` over `db` whose agents are scripted; no server, no socket."""
-    provider = ScriptedProvider(
+def scripted_provider(agents: list[str]) -> ScriptedProvider:
+    """A provider with an empty script list per agent name."""
+    return ScriptedProvider(
         name="scripted",
         base_url="http://scripted.invalid/v1",
         api_key=None,
@@ -125,6 +121,13 @@ def scripted_service(
         default_model="scripted-1",
         scripts={name: [] for name in agents},
     )
+
+
+def scripted_service(
+    tmp_path: Path, db: Database, agents: list[str], **settings: Any
+) -> tuple[TurnService, ScriptedProvider]:
+    """A `TurnService` over `db` whose agents are scripted; no server, no socket."""
+    provider = scripted_provider(agents)
     registry = ProviderRegistry([AgentSpec(n, provider, "scripted-1") for n in agents], agents)
     config = Settings(  # type: ignore[call-arg]
         _env_file=None, CHATWAIT_DATA_DIR=str(tmp_path), CHATWAIT_UI=False, **settings

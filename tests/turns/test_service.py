@@ -229,3 +229,30 @@ async def test_concurrent_starts_with_one_key_start_one_turn(
     assert [s.attached for s in starts].count(False) == 1
     await service.wait(starts[0])
     assert provider.scripts["alpha"] == [], "exactly one run was started"
+
+
+async def test_a_turn_whose_write_fails_cancels_its_runs_unseen(
+    scripted: tuple[TurnService, ScriptedProvider], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Runs start before the turn's rows exist; if that write fails, nothing was shown."""
+    service, provider = scripted
+    held = Script(["streaming ", "on"], hold_at=1)
+    provider.scripts["alpha"].append(held)
+    provider.scripts["beta"].append(Script(["fine"]))
+
+    async def failing_write(**_kwargs: Any) -> None:
+        await held.reached.wait()  # a run is streaming when the write fails
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(repo, "create_turn", failing_write)
+    user_id = await _user(service)
+    before = asyncio.all_tasks()
+    with pytest.raises(RuntimeError, match="database went away"):
+        await service.start(TurnRequest(message="lost", agents=AGENTS), user_id=user_id)
+    left = {t for t in asyncio.all_tasks() - before if t.get_name().startswith(("turn-", "run-"))}
+    if left:
+        await asyncio.wait(left)
+    assert all(t.cancelled() for t in left)
+    assert service.live == {}
+    assert len(service.event_log) == 0, "no event of the turn was logged"  # type: ignore[arg-type]
+    assert [t for t in asyncio.all_tasks() if t.get_name().startswith(("turn-", "run-"))] == []

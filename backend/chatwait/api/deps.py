@@ -9,6 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chatwait.accounts import Accounts, Principal
 from chatwait.catalog import AgentCatalog
+from chatwait.errors import NotFound
+from chatwait.limits import Limits
 from chatwait.runtime import Runtime
 
 
@@ -20,6 +22,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_limits(runtime: RuntimeDep) -> Limits:
+    if runtime.limits is None:
+        raise NotFound("this server keeps no limits")
+    return runtime.limits
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]
 
 
 async def get_catalog(request: Request) -> AgentCatalog:

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, OpenAIChatCompletionsModel, Tool
+from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, Tool
+from agents.mcp import MCPServer
 from openai import APIStatusError, AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
@@ -151,16 +152,27 @@ class Provider:
         model: str,
         instructions: str,
         tools: Sequence[Tool] = (),
+        mcp_servers: Sequence[MCPServer] = (),
+        tuning: ModelSettings | None = None,
         api_key: str | None = None,
     ) -> Agent:
-        """An Agents SDK agent answering with `model` through this provider, quirks applied;
-        `api_key` is the user's own key, if they run it with one."""
+        """An Agents SDK agent answering with `model` through this provider, quirks applied.
+
+        `tuning` (a configured agent's temperature, token limit, reasoning effort) is laid
+        over the provider's own settings; `mcp_servers` are the shared, already running
+        servers whose tools the agent may call; `api_key` is the user's own key, if they
+        run it with one.
+        """
+        settings = model_settings(self.quirks, retry=stream_retry(self.max_retries))
+        if tuning is not None:
+            settings = settings.resolve(tuning)
         return Agent(
             name=agent_name,
             instructions=instructions,
             model=self.chat_model(model, api_key=api_key),
-            model_settings=model_settings(self.quirks, retry=stream_retry(self.max_retries)),
+            model_settings=settings,
             tools=offered_tools(self.quirks, tools),
+            mcp_servers=list(mcp_servers),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:

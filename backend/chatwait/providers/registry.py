@@ -11,8 +11,10 @@ available to exactly the users who brought one, and their runs of it send their 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+
+from agents import Agent, FunctionTool, ModelSettings
 
 from chatwait.config import Settings
 from chatwait.errors import (
@@ -29,6 +31,7 @@ from chatwait.providers.gemini import gemini_provider
 from chatwait.providers.offline import OFFLINE_AGENTS, offline_provider
 from chatwait.providers.openai import openai_provider
 from chatwait.providers.presets import preset_providers
+from chatwait.tools import McpServerHandle
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,36 +62,81 @@ class AgentSpec:
     name: str
     provider: Provider
     default_model: str
+    models: tuple[str, ...] | None = None
+    """A configured agent's own allowlist; None: the provider's."""
+    instructions: str | None = None
+    """Its system prompt; None: `SYSTEM_PROMPT`."""
+    tuning: ModelSettings | None = None
+    tools: tuple[FunctionTool, ...] = ()
+    mcp_servers: tuple[McpServerHandle, ...] = field(default=())
+    configured: bool = False
+    """From the config file's `[[agents]]`."""
 
-    def models(self, policy: AgentPolicy = OPEN) -> list[str]:
+    def allows(self, model: str) -> bool:
+        if self.models is not None:
+            return model in self.models
+        return self.provider.allows(model)
+
+    def allowed_models(self) -> Sequence[str]:
+        return self.models if self.models is not None else self.provider.models
+
+    def build(self, model: str, *, default_instructions: str, api_key: str | None = None) -> Agent:
+        """The SDK agent one run of this agent uses (`api_key`: the user's own, if any)."""
+        return self.provider.build_agent(
+            agent_name=self.name,
+            model=model,
+            instructions=self.instructions or default_instructions,
+            tools=self.tools,
+            mcp_servers=self.mcp_servers,
+            tuning=self.tuning,
+            api_key=api_key,
+        )
+
+    def models_for(self, policy: AgentPolicy = OPEN) -> list[str]:
         """Its models, as far as the admin allows."""
-        listed = list(self.provider.models)
+        listed = list(self.allowed_models())
         return listed if policy.models is None else [m for m in listed if m in policy.models]
 
     def default_for(self, policy: AgentPolicy = OPEN) -> str:
         """Its default model, or the first allowed one if the admin disallowed it."""
         if policy.models is None or self.default_model in policy.models:
             return self.default_model
-        allowed = self.models(policy)
+        allowed = self.models_for(policy)
         return allowed[0] if allowed else self.default_model
 
     def describe(self, view: UserView | None = None) -> dict[str, object]:
-        """The agent as `GET /models` lists it (for the user `view` describes)."""
+        """The agent as `GET /models` lists it for the user `view` describes: with its
+        tools, its MCP servers' state, the admin's toggle and whether they hold a key."""
         view = view or UserView()
         policy = view.policies.get(self.name, OPEN)
         available = self.provider.available_with(user_key=self.name in view.keys)
         reason = None if available else self.provider.unavailable_reason
         if not policy.enabled:
             available, reason = False, "disabled by an admin"
+        servers = [handle.status() for handle in self.mcp_servers]
+        tools = [tool.name for tool in self.tools]
+        tools += [name for status in servers for name in status.tools]
         return {
             "name": self.name,
             "provider": self.provider.name,
             "default_model": self.default_for(policy),
-            "models": self.models(policy),
+            "models": self.models_for(policy),
             "available": available,
             "reason": reason,
             "takes_key": self.provider.takes_key,
             "user_key": self.name in view.keys,
+            "configured": self.configured,
+            "tools": tools,
+            "mcp_servers": [
+                {
+                    "name": s.name,
+                    "up": s.up,
+                    "state": s.state,
+                    "reason": s.reason,
+                    "tools": list(s.tools),
+                }
+                for s in servers
+            ],
         }
 
 
@@ -110,6 +158,17 @@ class ResolvedAgent:
         return self.provider.secrets() + own
 
 
+def builtin_agents(settings: Settings) -> list[AgentSpec]:
+    """One agent per provider the settings define, and the two offline agents."""
+    providers = [openai_provider(settings), gemini_provider(settings)]
+    providers += preset_providers(settings)
+    providers += [compatible_provider(p, settings) for p in settings.compatible_providers]
+    agents = [AgentSpec(p.name, p, p.default_model) for p in providers]
+    offline = offline_provider(settings)
+    agents += [AgentSpec(name, offline, model) for name, model in OFFLINE_AGENTS.items()]
+    return agents
+
+
 class ProviderRegistry:
     """Every provider and agent the settings define."""
 
@@ -120,14 +179,16 @@ class ProviderRegistry:
         """Defaults named (DEFAULT_AGENTS, or given here): kept while usable, per user."""
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ProviderRegistry:
-        providers = [openai_provider(settings), gemini_provider(settings)]
-        providers += preset_providers(settings)
-        providers += [compatible_provider(p, settings) for p in settings.compatible_providers]
-        agents = [AgentSpec(p.name, p, p.default_model) for p in providers]
-        offline = offline_provider(settings)
-        agents += [AgentSpec(name, offline, model) for name, model in OFFLINE_AGENTS.items()]
-        registry = cls(agents, [])
+    def from_settings(
+        cls,
+        settings: Settings,
+        builtin: Sequence[AgentSpec] | None = None,
+        configured: Sequence[AgentSpec] = (),
+    ) -> ProviderRegistry:
+        """The settings' agents (`builtin`, else built here), then the `configured` ones
+        (`configured.py` builds them on the same providers)."""
+        agents = list(builtin) if builtin is not None else builtin_agents(settings)
+        registry = cls([*agents, *configured], [])
         registry.default_agents = registry._pick_defaults(settings.default_agents)
         return registry
 
@@ -147,7 +208,7 @@ class ProviderRegistry:
         keyed = [
             a.name
             for a in self.agents.values()
-            if a.provider.name != "offline" and self._usable(a, view)
+            if a.provider.name != "offline" and not a.configured and self._usable(a, view)
         ]
         offline = [a for a in OFFLINE_AGENTS if self._usable(self.agents[a], view)]
         return keyed or offline
@@ -187,13 +248,13 @@ class ProviderRegistry:
                 f"agent {agent_name!r} is unavailable: {spec.provider.unavailable_reason}"
             )
         chosen = model or spec.default_for(policy)
-        if not spec.provider.allows(chosen):
-            allowed = ", ".join(spec.provider.models)
+        if not spec.allows(chosen):
+            allowed = ", ".join(spec.allowed_models())
             raise UnknownModel(
                 f"model {chosen!r} is not allowed for agent {agent_name!r}; allowed: {allowed}"
             )
         if policy.models is not None and chosen not in policy.models:
-            allowed = ", ".join(spec.models(policy)) or "none"
+            allowed = ", ".join(spec.models_for(policy)) or "none"
             raise ModelDisabled(
                 f"model {chosen!r} of agent {agent_name!r} is disabled by an admin; "
                 f"allowed: {allowed}"

@@ -8,7 +8,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from chatwait.api.auth_schemas import AdminUserPublic, NewUser, UserList, UserPatch
+from chatwait.api.auth_schemas import (
+    AdminUserPublic,
+    AdminUserWithLimits,
+    NewUser,
+    UserList,
+    UserPatch,
+)
 from chatwait.api.catalog_schemas import (
     AdminAgentList,
     AdminAgentPublic,
@@ -16,9 +22,10 @@ from chatwait.api.catalog_schemas import (
     AuditPage,
     AuditPublic,
 )
-from chatwait.api.deps import AccountsDep, AdminUser, CatalogDep, admin_user
+from chatwait.api.deps import AccountsDep, AdminUser, CatalogDep, LimitsDep, admin_user
 from chatwait.api.schemas import error_responses
 from chatwait.catalog import Actor
+from chatwait.limits import UsageList
 
 router = APIRouter(
     prefix="/admin",
@@ -50,15 +57,30 @@ async def create_user(body: NewUser, admin: AdminUser, accounts: AccountsDep) ->
     return AdminUserPublic.of(user)
 
 
-@router.patch("/users/{user_id}", response_model=AdminUserPublic, responses=_ERRORS)
+@router.patch("/users/{user_id}", response_model=AdminUserWithLimits, responses=_ERRORS)
 async def update_user(
-    user_id: uuid.UUID, body: UserPatch, admin: AdminUser, accounts: AccountsDep
-) -> AdminUserPublic:
-    """Change a user's role or disable them (their tokens and keys stop at once)."""
+    user_id: uuid.UUID,
+    body: UserPatch,
+    admin: AdminUser,
+    accounts: AccountsDep,
+    limits: LimitsDep,
+) -> AdminUserWithLimits:
+    """Change a user's role, disable them (their tokens and keys stop at once), or
+    override their limits (`{"limits": {"tokens_per_day": 50000}}`, docs/limits.md)."""
     user = await accounts.admin_update_user(
         admin, str(user_id), role=body.role, disabled=body.disabled
     )
-    return AdminUserPublic.of(user)
+    if body.limits is not None:
+        overrides = await limits.set_overrides(user.id, body.limits.changes())
+    else:
+        overrides = await limits.overrides(user.id)
+    return AdminUserWithLimits(**AdminUserPublic.of(user).model_dump(), limits=overrides)
+
+
+@router.get("/usage", response_model=UsageList, responses=_ERRORS)
+async def usage(limits: LimitsDep) -> UsageList:
+    """Every user's limits, overrides and usage (today's tokens, this month's cost)."""
+    return UsageList(users=await limits.all_usage())
 
 
 @router.get("/agents", response_model=AdminAgentList)

@@ -14,8 +14,9 @@ from chatwait.api.auth_schemas import (
     UserPublic,
 )
 from chatwait.api.catalog_schemas import ProviderKeyPublic, ProviderKeyPut
-from chatwait.api.deps import AccountsDep, CatalogDep, CurrentUser
+from chatwait.api.deps import AccountsDep, CatalogDep, CurrentUser, LimitsDep
 from chatwait.api.schemas import ERROR_RESPONSES, error_responses
+from chatwait.limits import UsageReport
 
 router = APIRouter(prefix="/me", tags=["me"])
 
@@ -29,6 +30,13 @@ AgentName = Annotated[
 async def me(user: CurrentUser) -> UserPublic:
     """Who the credential belongs to (AUTH_MODE=none: the local user)."""
     return UserPublic(id=user.user_id, email=user.email, role=user.role)
+
+
+@router.get("/usage", response_model=UsageReport, responses=ERROR_RESPONSES)
+async def my_usage(user: CurrentUser, limits: LimitsDep) -> UsageReport:
+    """Each limit (`limit`, settled `used`, `reserved` by running turns, `remaining`,
+    `resets_at`), and today's and this month's usage by agent and model (UTC)."""
+    return await limits.usage(user.user_id)
 
 
 @router.post(

@@ -1,8 +1,8 @@
 """Sending the streamed request with aiohttp, under the `openai` client's retry policy.
 
-aiohttp was chosen by measurement (`bench/clients.py`: client CPU per streamed token, 16
-streams x 60 tokens at 50 tokens/s): its streaming read costs about half of httpx2's, which
-is what `openai` uses. The request itself is the one the `openai` client would send
+aiohttp was chosen by measurement (`bench/experiments/clients.py`: client CPU per streamed
+token, 16 streams x 60 tokens at 50 tokens/s): its streaming read costs about half of
+httpx2's, which is what `openai` uses. The request itself is the one the `openai` client would send
 (`_request.py` builds it), so only the sending differs. The policy is the client's own, by
 construction: each attempt is counted (`_attempts.count_attempt`, which also fires the run's
 `on_first`); connect errors and timeouts, and the statuses `AsyncOpenAI._should_retry`

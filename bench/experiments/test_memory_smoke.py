@@ -1,4 +1,4 @@
-"""`python -m bench memory`, small: every part holds its streams and is broken down.
+"""`python -m bench.experiments.memory`, small: every part holds its streams and is broken down.
 
 Checks the profile that docs/benchmarks.md cites for memory per held stream runs end to
 end and writes well-formed JSON and markdown (no sizes asserted: figures live in docs).
@@ -18,7 +18,7 @@ STREAMS = 4
 def test_memory_profile_holds_every_stream_and_breaks_it_down(tmp_path: Path) -> None:
     out = tmp_path / "memory.json"
     command = [
-        sys.executable, "-m", "bench", "memory",
+        sys.executable, "-m", "bench.experiments.memory",
         "--streams", str(STREAMS), "--frames", "5", "--no-rss-pass", "--out", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)

@@ -1,6 +1,6 @@
-"""The bare-SDK half of `python -m bench memory`, in a process of its own.
+"""The bare-SDK half of `python -m bench.experiments.memory`, in a process of its own.
 
-`python -m bench.memory_sdk URL N FRAMES` (tracemalloc with FRAMES frames, 0 = off)
+`python -m bench.experiments.memory_sdk URL N FRAMES` (tracemalloc with FRAMES frames, 0 = off)
 warms up, takes the "before" measurement, opens N `Runner.run_streamed` streams
 exactly as the holding phase's bare-SDK baseline does (`bench.sdk_hold`), takes the
 "after" one once every stream has its first token, and prints one JSON line.
@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from bench.arms import ProviderArms
-from bench.memprobe import Probe
+from bench.experiments.memprobe import Probe
 from bench.procs import raise_fd_limit
 from bench.runner import run_async
 from bench.sdk_hold import STARTING_AT_ONCE, Opened, _hold

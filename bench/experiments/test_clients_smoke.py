@@ -1,4 +1,4 @@
-"""The client benchmark (`python -m bench.clients`) end to end, tiny: every arm measures.
+"""The client benchmark (`python -m bench.experiments.clients`), tiny: every arm measures.
 
 Each arm runs in a process of its own against the offline provider; the check is that every
 arm received every token and reported its CPU. No timing is asserted: the figures live in
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.client_arms import ARMS
+from bench.experiments.client_arms import ARMS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_client_arm_reads_every_token(tmp_path: Path) -> None:
     out = tmp_path / "clients.json"
     command = [
-        sys.executable, "-m", "bench.clients", "--rounds", "1", "--streams", "2",
+        sys.executable, "-m", "bench.experiments.clients", "--rounds", "1", "--streams", "2",
         "--tokens", "5", "--rate", "200", "--ttft-ms", "0", "--out", str(out),
     ]  # fmt: skip
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=240)

@@ -1,6 +1,6 @@
 """Client CPU per streamed token: which HTTP client ChatWait's fast model reads streams with.
 
-`uv run python -m bench.clients [--rounds 5] [--streams 16] [--tokens 60] [--rate 50]`
+`uv run python -m bench.experiments.clients [--rounds 5] [--streams 16] [--tokens 60] [--rate 50]`
 starts the offline provider in a process of its own, then, round after round, runs each arm
 of `bench/client_arms.py` in a fresh process (interleaved, the order rotated every round, so
 drift on a shared machine hits every arm alike). Each arm process reads one warm-up stream,
@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.client_arms import ARMS
+from bench.experiments.client_arms import ARMS
 from bench.procs import sim_server
 
 ARM_TIMEOUT_S = 300.0
@@ -28,7 +28,7 @@ ARM_TIMEOUT_S = 300.0
 
 def _run_arm(arm: str, base_url: str, streams: int) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-m", "bench.client_arms", arm, base_url, str(streams)],
+        [sys.executable, "-m", "bench.experiments.client_arms", arm, base_url, str(streams)],
         capture_output=True,
         text=True,
         timeout=ARM_TIMEOUT_S,
@@ -81,7 +81,9 @@ def table(samples: list[dict[str, Any]], arms: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.clients", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.experiments.clients", description=__doc__
+    )
     parser.add_argument("--arms", default=",".join(ARMS), help=f"of {','.join(ARMS)}")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--streams", type=int, default=16)

@@ -1,4 +1,4 @@
-"""The markdown summary of `python -m bench memory` (see `bench.memory`)."""
+"""The markdown summary of `python -m bench.experiments.memory` (see `bench.experiments.memory`)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """A bench-only stand-in for sse-starlette's `EventSourceResponse`, to size what it costs.
 
-`python -m bench memory --variant lean-sse` serves ChatWait with this class patched into
-`chatwait.api.routes.chat` (`bench.memory_server`): the request's own task streams the
+`python -m bench.experiments.memory --variant lean-sse` serves ChatWait with this class patched into
+`chatwait.api.routes.chat` (`bench.experiments.memory_server`): the request's own task streams the
 body, one plain asyncio task waits for the client's `http.disconnect` and cancels it.
 No anyio task group (sse-starlette runs four tasks per stream, each with a TaskHandle,
 a CancelScope and an Event), no send lock, no exit-signal watcher, and no keep-alive

@@ -1,11 +1,11 @@
 """Where a process's memory went between two points: tracemalloc, gc objects, tasks, RSS.
 
-Used inside the measured process (`bench.memory_sdk`, `bench.memory_server`): `begin()`
-before the streams open, `end()` once they are all held. Both collect garbage first, so
-only live memory counts. tracemalloc runs only between the two, so it sees what was
-allocated in between and is still alive (memory allocated earlier and freed in between
-is invisible to it, but shows in RSS). Results are totals; the report divides by the
-number of streams.
+Used inside the measured process (`bench.experiments.memory_sdk`,
+`bench.experiments.memory_server`): `begin()` before the streams open, `end()` once they
+are all held. Both collect garbage first, so only live memory counts. tracemalloc runs
+only between the two, so it sees what was allocated in between and is still alive
+(memory allocated earlier and freed in between is invisible to it, but shows in RSS).
+Results are totals; the report divides by the number of streams.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 STDLIB = sysconfig.get_paths()["stdlib"].rstrip("/") + "/"
-BACKEND = str(Path(__file__).resolve().parents[1] / "backend") + "/"
-BENCH = str(Path(__file__).resolve().parent) + "/"
+BACKEND = str(Path(__file__).resolve().parents[2] / "backend") + "/"
+BENCH = str(Path(__file__).resolve().parents[1]) + "/"
 GENERIC = frozenset(
     {
         *("copy", "typing", "dataclasses", "functools", "weakref", "_weakrefset", "abc"),

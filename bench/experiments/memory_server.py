@@ -1,11 +1,11 @@
 """ChatWait's own server (`chatwait.cli`, unchanged) with a memory probe, bench-only.
 
-`python -m bench.memory_server [chatwait args]` serves exactly as `chatwait` does.
+`python -m bench.experiments.memory_server [chatwait args]` serves exactly as `chatwait` does.
 SIGUSR1 takes the "before" measurement and starts tracemalloc (`BENCH_MEMORY_FRAMES`
 frames, 0 = off), SIGUSR2 the "after" one; each runs as a callback
 on the server's loop and writes `begin.json` / `end.json` into `BENCH_MEMORY_DIR`.
 Nothing is added to the app: no route, no middleware. `BENCH_MEMORY_VARIANT=lean-sse`
-swaps sse-starlette's response for `bench.lean_sse` (an experiment, see there).
+swaps sse-starlette's response for `bench.experiments.lean_sse` (an experiment, see there).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench.memprobe import Probe
+from bench.experiments.memprobe import Probe
 
 
 def write_json(path: Path, value: dict[str, Any]) -> None:
@@ -62,7 +62,7 @@ def main(argv: list[str]) -> None:
     probe = Probe(int(os.environ.get("BENCH_MEMORY_FRAMES", "25")))
     install(probe, out)
     if os.environ.get("BENCH_MEMORY_VARIANT") == "lean-sse":
-        from bench.lean_sse import patch
+        from bench.experiments.lean_sse import patch
 
         patch()
     from chatwait.cli import main as chatwait_main

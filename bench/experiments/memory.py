@@ -1,15 +1,17 @@
-"""`python -m bench memory`: where each held streaming turn's memory goes.
+"""`python -m bench.experiments.memory`: where each held streaming turn's memory goes.
 
 Against one offline provider at 1 token/s, two processes are measured the same way
-(`bench.memprobe`): the bare SDK holding N `Runner.run_streamed` streams
-(`bench.memory_sdk`), and ChatWait's own server (`bench.memory_server`, its unchanged CLI
-under a probe driven by SIGUSR1/SIGUSR2) holding N `POST /chat/streaming` turns opened by
-clients in this process, so client memory is never counted. "After" is taken once every
-stream has its first token. A second pass without tracemalloc gives clean RSS figures.
+(`bench.experiments.memprobe`): the bare SDK holding N `Runner.run_streamed` streams
+(`bench.experiments.memory_sdk`), and ChatWait's own server
+(`bench.experiments.memory_server`, its unchanged CLI under a probe driven by
+SIGUSR1/SIGUSR2) holding N `POST /chat/streaming` turns opened by clients in this
+process, so client memory is never counted. "After" is taken once every stream has its
+first token. A second pass without tracemalloc gives clean RSS figures.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -25,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.arms import chat_body
-from bench.memory_report import markdown
+from bench.experiments.memory_report import markdown
 from bench.procs import Server, chatwait_server, raise_fd_limit, sim_server
 from bench.wire import post_json, stream_sse
 
@@ -34,14 +36,14 @@ ANSWER_TOKENS = 900
 STARTING_AT_ONCE = 64
 WARM_UP = 4
 PROBE_TIMEOUT_S = 600.0
-REPO = str(Path(__file__).resolve().parents[1])
+REPO = str(Path(__file__).resolve().parents[2])
 OUT_DIR = Path(REPO) / "bench" / "results"
 
 
 def sdk_part(sim: Server, streams: int, frames: int, workdir: Path) -> dict[str, Any]:
     """The bare-SDK child, run to completion; its JSON line."""
-    command = [sys.executable, "-m", "bench.memory_sdk", f"{sim.base_url}/v1", str(streams)]
-    command.append(str(frames))
+    module = "bench.experiments.memory_sdk"
+    command = [sys.executable, "-m", module, f"{sim.base_url}/v1", str(streams), str(frames)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     lines = done.stdout.strip().splitlines()
     if done.returncode or not lines:
@@ -139,7 +141,7 @@ def chatwait_part(
         "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
     }
     with chatwait_server(
-        workdir / name, sim=sim, module="bench.memory_server", extra_env=env
+        workdir / name, sim=sim, module="bench.experiments.memory_server", extra_env=env
     ) as server:
         result = run_async(lambda: hold_chatwait(server, streams, probe_dir))
     return {"part": name, "frames": frames, **result}
@@ -219,8 +221,29 @@ def _brief(row: dict[str, Any]) -> str:
     return f"{row['open']} open, {row['rss_delta'] / row['open'] / 1024:.1f} KB RSS/stream"
 
 
-def main(
-    streams: int, frames: int, rss_pass: bool, pace: float, variants: list[str], out: Path | None
-) -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.experiments.memory", description=__doc__)
+    parser.add_argument("--streams", type=int, default=300, help="streams held (default 300)")
+    parser.add_argument("--frames", type=int, default=25, help="tracemalloc frames (0: off)")
+    parser.add_argument("--no-rss-pass", action="store_true", help="skip the untraced passes")
+    parser.add_argument(
+        "--traced-pace", type=float, default=0.02, help="provider tok/s in the traced pass"
+    )
+    parser.add_argument(
+        "--variant", action="append", default=[], choices=["lean-sse"], help="extra ChatWait run"
+    )
+    parser.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
+    args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        run_memory(streams, frames, rss_pass, pace, variants, out)
+        run_memory(
+            args.streams,
+            args.frames,
+            not args.no_rss_pass,
+            args.traced_pace,
+            args.variant,
+            args.out,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -193,7 +193,7 @@ async def measure(arm: str, base_url: str, streams: int) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    """`python -m bench.client_arms ARM BASE_URL STREAMS`: one JSON line on stdout."""
+    """`python -m bench.experiments.client_arms ARM BASE_URL STREAMS`: one JSON line on stdout."""
     arm, base_url, streams = argv[0], argv[1], int(argv[2])
     try:
         import uvloop

@@ -1,0 +1,4 @@
+"""Finished benchmark experiments: re-runnable, outside `python -m bench run` and its tests.
+
+See bench/experiments/README.md.
+"""
