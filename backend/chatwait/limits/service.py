@@ -37,7 +37,8 @@ from chatwait.limits.types import (
     RunEstimate,
     RunUsage,
 )
-from chatwait.store import Database
+from chatwait.store import Database, audit
+from chatwait.store.audit import Actor
 from chatwait.store.models import utcnow
 
 WAIT_FOR_A_TURN_SECONDS = 5
@@ -258,11 +259,15 @@ class Limits:
         async with self.db.session() as session:
             return await q.overrides(session=session, user_id=user_id)
 
-    async def set_overrides(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    async def set_overrides(
+        self, user_id: str, changes: dict[str, Any], *, actor: Actor | None = None
+    ) -> dict[str, Any]:
         """Apply an admin's changes: a number or `"unlimited"` overrides, None restores
-        the server's default. Effective on every replica at the user's next turn."""
+        the server's default. Effective on every replica at the user's next turn. An
+        `actor`'s change is written to the audit log in the same transaction."""
         async with self.db.session() as session:
             values = await q.overrides(session=session, user_id=user_id)
+            before = dict(values)
             for name, value in changes.items():
                 if name not in LIMIT_NAMES:
                     continue
@@ -271,6 +276,16 @@ class Limits:
                 else:
                     values[name] = value
             await q.save_overrides(session=session, user_id=user_id, values=values)
+            if actor is not None and values != before:
+                await audit.record(
+                    session=session,
+                    actor_id=actor.user_id,
+                    actor_email=actor.email,
+                    action="user.limits",
+                    target=f"user:{user_id}",
+                    before={"limits": before},
+                    after={"limits": dict(values)},
+                )
             return values
 
     async def close(self) -> None:

@@ -24,7 +24,7 @@ from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import TurnEventLog
-from chatwait.limits import Limits
+from chatwait.limits import LimitExceeded, Limits
 from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
@@ -198,9 +198,13 @@ class TurnService:
             estimate(run, instructions=self.options.instructions, output_tokens=output)
             for run in turn.runs
         ]
-        turn.admission = await self.limits.admit(
-            user_id=turn.user_id, turn_id=turn.turn_id, estimates=estimates
-        )
+        try:
+            turn.admission = await self.limits.admit(
+                user_id=turn.user_id, turn_id=turn.turn_id, estimates=estimates
+            )
+        except LimitExceeded as refused:
+            self.metrics.request_refused(refused.limit)
+            raise
 
     async def _release(self, turn: LiveTurn) -> None:
         """A start that failed after admission gives its place back (best effort: the
