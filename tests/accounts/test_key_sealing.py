@@ -124,3 +124,14 @@ async def test_a_key_the_provider_cannot_check_is_not_stored(db: Database) -> No
     await catalog.save_key(user_id, "down", KEY, check=False)
     assert [info.last4 for info in await keys.list(user_id)] == [KEY[-4:]]
     await down.aclose()
+
+
+async def test_the_users_key_stays_out_of_what_traces_record() -> None:
+    """The SDK's generation spans record the model settings: the key is never in them."""
+    import json
+
+    provider = _provider("fast")
+    agent = provider.build_agent(agent_name="keyed", model="m", instructions="", api_key=KEY)
+    assert KEY not in json.dumps(agent.model_settings.to_json_dict(), default=str)
+    assert KEY not in repr(agent.model_settings)
+    await provider.aclose()
