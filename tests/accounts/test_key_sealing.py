@@ -135,3 +135,13 @@ async def test_the_users_key_stays_out_of_what_traces_record() -> None:
     assert KEY not in json.dumps(agent.model_settings.to_json_dict(), default=str)
     assert KEY not in repr(agent.model_settings)
     await provider.aclose()
+
+
+async def test_a_key_sealed_under_another_secret_is_not_offered(db: Database) -> None:
+    async with db.session() as session:
+        user_id = await repo.ensure_user(session=session, identifier="stale")
+    await ProviderKeys(db, SECRET).put(user_id, "openai", KEY)
+    assert await ProviderKeys(db, SECRET).agents(user_id) == {"openai"}
+    changed = ProviderKeys(db, SECRET + "-changed")
+    assert await changed.agents(user_id) == frozenset()
+    assert await changed.open(user_id, ["openai"]) == {}
