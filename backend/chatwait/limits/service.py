@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,12 +38,21 @@ from chatwait.limits.types import (
     RunUsage,
 )
 from chatwait.store import Database, audit
-from chatwait.store.audit import Actor
 from chatwait.store.models import utcnow
 
 WAIT_FOR_A_TURN_SECONDS = 5
 """Retry-After when only running turns stand in the way (they end on their own time)."""
 LEASE_MARGIN_SECONDS = 120.0
+
+
+class AuditActor(Protocol):
+    """Who changes a user's limits, as the audit log names them."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def email(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,11 +269,11 @@ class Limits:
             return await q.overrides(session=session, user_id=user_id)
 
     async def set_overrides(
-        self, user_id: str, changes: dict[str, Any], *, actor: Actor | None = None
+        self, user_id: str, changes: dict[str, Any], *, actor: AuditActor
     ) -> dict[str, Any]:
         """Apply an admin's changes: a number or `"unlimited"` overrides, None restores
-        the server's default. Effective on every replica at the user's next turn. An
-        `actor`'s change is written to the audit log in the same transaction."""
+        the server's default. Effective on every replica at the user's next turn; written
+        to the audit log with the limits before and after, in the same transaction."""
         async with self.db.session() as session:
             values = await q.overrides(session=session, user_id=user_id)
             before = dict(values)
@@ -276,7 +285,7 @@ class Limits:
                 else:
                     values[name] = value
             await q.save_overrides(session=session, user_id=user_id, values=values)
-            if actor is not None and values != before:
+            if values != before:
                 await audit.record(
                     session=session,
                     actor_id=actor.user_id,
@@ -284,7 +293,7 @@ class Limits:
                     action="user.limits",
                     target=f"user:{user_id}",
                     before={"limits": before},
-                    after={"limits": dict(values)},
+                    after={"limits": values},
                 )
             return values
 

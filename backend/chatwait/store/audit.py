@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatwait.store.models import AuditEntry
-
-
-class Actor(Protocol):
-    """Who made a change (a `Principal` is one): their id and email."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def email(self) -> str | None: ...
 
 
 async def record(
