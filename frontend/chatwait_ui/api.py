@@ -229,6 +229,11 @@ class ApiClient:
         path = f"/admin/agents/{quote(agent, safe='')}"
         await self.request("PATCH", path, json={"enabled": enabled})
 
+    async def set_agent_models(self, agent: str, models: list[str] | None) -> None:
+        """The models users may pick (None: all of them)."""
+        path = f"/admin/agents/{quote(agent, safe='')}"
+        await self.request("PATCH", path, json={"models": models})
+
     async def wait(
         self, body: Mapping[str, Any], *, idempotency_key: str | None = None, attempts: int = 1
     ) -> dict[str, Any]:

@@ -124,8 +124,15 @@ def test_non_admins_get_403_and_every_change_is_audited(pair: Cluster) -> None:
         a.patch("/admin/agents/offline-2", json={"models": ["offline-2"]}, headers=admin.auth)
         demoted = a.patch(f"/admin/users/{user.id}", json={"role": "admin"}, headers=admin.auth)
         assert demoted.status_code == 200
-        page = b.get("/admin/audit", params={"limit": 2}, headers=admin.auth).json()
-        newest, agent_change = page["entries"]
+        limited = a.patch(
+            f"/admin/users/{user.id}", json={"limits": {"tokens_per_day": 5000}}, headers=admin.auth
+        )
+        assert limited.status_code == 200, limited.text
+        page = b.get("/admin/audit", params={"limit": 3}, headers=admin.auth).json()
+        limits_change, newest, agent_change = page["entries"]
+        assert limits_change["action"] == "user.limits"
+        assert limits_change["before"] == {"limits": {}}
+        assert limits_change["after"] == {"limits": {"tokens_per_day": 5000}}
         assert (newest["action"], newest["target"]) == ("user.update", f"user:{user.id}")
         assert newest["before"] == {"role": "user", "disabled": False}
         assert newest["after"] == {"role": "admin", "disabled": False}
