@@ -194,6 +194,9 @@ def chatwait_server(
         "LOG_LEVEL": "WARNING",
         "RUN_TIMEOUT_SECONDS": f"{run_timeout_s:g}",
         "PROVIDER_TIMEOUT_SECONDS": "120",
+        # One user drives the whole load: per-user limits would refuse most of it.
+        "LIMIT_TURNS_PER_MINUTE": "unlimited",
+        "LIMIT_CONCURRENT_TURNS": "unlimited",
         **(extra_env or {}),
     }
     server = _spawn("chatwait", ["--host", "127.0.0.1"], env, workdir, module)

@@ -39,13 +39,21 @@ from chatwait_ui.chat import (
     remember_choices,
     run_turn,
     send_controls,
+    send_usage,
     stop_turn,
 )
 from chatwait_ui.choices import Choices
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
 from chatwait_ui.guard import UiGuard, client_address, is_loopback_client
+from chatwait_ui.panels import (
+    COMMANDS,
+    handle_agent_toggle,
+    handle_provider_key,
+    send_panel,
+)
 from chatwait_ui.reopen import follow_reopened_turn
 from chatwait_ui.sessions import SessionStore, UiCredentials
+from chatwait_ui.usage import USAGE_COMMAND, wants_usage
 
 # Sign-in needs a JWT secret. Mounted, `mount_ui` sets a persistent one; run on its own,
 # a per-process secret: a restart signs everyone out (their backend sessions are gone too).
@@ -115,6 +123,7 @@ async def start() -> None:
     bindings.expect(cl.context.session.thread_id)
     agents, defaults = await load_agents(api)
     await send_controls(agents, Choices.defaults(agents, defaults))
+    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS])
 
 
 @cl.on_chat_resume
@@ -132,6 +141,7 @@ async def resume(thread: ThreadDict) -> None:
         choices = Choices(choices.mode, fallback.agents, fallback.models)
     cl.user_session.set("saved_choices", saved.to_metadata() if saved else None)
     await send_controls(agents, choices)
+    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS])
     follow_reopened_turn(api, thread)
 
 
@@ -144,7 +154,15 @@ async def settings_changed(settings: dict[str, Any]) -> None:
 
 @cl.on_message
 async def on_message(message: cl.Message) -> None:
-    """Send the message to every chosen agent, in the mode picked for it."""
+    """Send the message to every chosen agent, in the mode picked for it (the `usage`
+    command, or `/usage`, shows the user's limits and usage instead; another command
+    opens its panel)."""
+    if wants_usage(message.command, message.content):
+        await send_usage(api)
+        return
+    if message.command in {c["id"] for c in COMMANDS}:
+        await send_panel(api, message.command)
+        return
     mode = (message.modes or {}).get(MODE_ID)
     choices = current_choices(mode)
     view = await run_turn(api, message.content, choices)
@@ -154,6 +172,27 @@ async def on_message(message: cl.Message) -> None:
         await cl.send_window_message({"chatwait": "restore-composer", "text": message.content})
         return
     await remember_choices(api, choices)
+
+
+@cl.action_callback("provider_key")
+async def provider_key(action: cl.Action) -> str:
+    """Save or remove a provider key from the keys panel; the agents list follows."""
+    notice = await handle_provider_key(api, action.payload)
+    await _refresh_agents()
+    return notice
+
+
+@cl.action_callback("agent_toggle")
+async def agent_toggle(action: cl.Action) -> str:
+    notice = await handle_agent_toggle(api, action.payload)
+    await _refresh_agents()
+    return notice
+
+
+async def _refresh_agents() -> None:
+    """Agents gained or lost (a key saved, an agent switched): show the settings anew."""
+    agents, _ = await load_agents(api)
+    await send_controls(agents, current_choices(None).restricted_to(agents))
 
 
 @cl.on_stop

@@ -45,3 +45,21 @@ def test_invalid_settings_exit_with_the_field_and_not_its_value() -> None:
     assert result.returncode != 0
     assert "COMPATIBLE_PROVIDERS" in result.stderr
     assert "sk-cli-canary" not in result.stderr + result.stdout
+
+
+def test_a_bad_config_file_stops_the_start_naming_each_line_and_field(tmp_path: Path) -> None:
+    config = tmp_path / "chatwait.toml"
+    config.write_text(
+        '[[agents]]\nname = "offline"\nprovider = "offline"\nmodel = "offline-tools"\n\n'
+        '[[agents]]\nname = "mine"\nprovider = "offline"\nmodel = "offline-1"\n'
+        "temprature = 0.2\n",
+        encoding="utf-8",
+    )
+    env = {"CHATWAIT_CONFIG": str(config), "CHATWAIT_DATA_DIR": str(tmp_path)}
+    typo = _run("--port", "0", env=env)
+    assert typo.returncode != 0
+    assert f"{config}:10: agents[1].temprature: unknown key" in typo.stderr
+    config.write_text(config.read_text().replace("temprature = 0.2\n", ""), encoding="utf-8")
+    clash = _run("--port", "0", env=env)
+    assert clash.returncode != 0
+    assert "agents[0].name: 'offline' is the name of a built-in agent" in clash.stderr

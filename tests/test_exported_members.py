@@ -13,7 +13,9 @@ import pytest
 
 PACKAGES = [
     "chatwait.api",
+    "chatwait.catalog",
     "chatwait.event_log",
+    "chatwait.limits",
     "chatwait.providers",
     "chatwait.sim",
     "chatwait.store",

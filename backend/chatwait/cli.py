@@ -1,4 +1,5 @@
-"""`chatwait`: serve (default), the offline provider alone, migrate, users, export OpenAPI."""
+"""`chatwait`: serve (default), the offline provider alone, migrate, users, provider keys,
+export OpenAPI."""
 
 from __future__ import annotations
 
@@ -19,6 +20,13 @@ def _serve(settings: Settings) -> None:
         refuse_unsafe(settings)
     except UnsafeSettings as exc:
         sys.exit(f"chatwait: refusing to start: {exc}")
+    from chatwait.config_file import ConfigFileError
+    from chatwait.providers import load_agent_setup
+
+    try:
+        load_agent_setup(settings)  # every problem of the config file, before serving
+    except ConfigFileError as exc:
+        sys.exit(f"chatwait: {exc}")
     from chatwait.api.server import serve
 
     serve(settings)
@@ -49,6 +57,35 @@ def _users(args: argparse.Namespace, settings: Settings) -> None:
         print(asyncio.run(create()))
     except AccountError as exc:
         sys.exit(f"chatwait: {exc.message}")
+
+
+def _keys(args: argparse.Namespace, settings: Settings) -> None:
+    """`keys rotate`: re-seal every stored provider key under the current secret."""
+    from chatwait.accounts.provider_keys import UndecryptableKey, rotate_keys, usable_secret
+    from chatwait.store import Database, upgrade_database
+
+    if not args.old_secret_stdin:
+        sys.exit("chatwait: keys rotate needs --old-secret-stdin (a secret is never an argument)")
+    old_secret = sys.stdin.readline().rstrip("\r\n")
+    new_secret = settings.secret_key.get_secret_value()
+    if not usable_secret(new_secret):
+        sys.exit("chatwait: set the new CHATWAIT_SECRET_KEY (at least 32 bytes) before rotating")
+    if not old_secret or old_secret == new_secret:
+        sys.exit("chatwait: the old secret (standard input) must differ from CHATWAIT_SECRET_KEY")
+
+    async def rotate() -> int:
+        db = Database(settings.resolved_database_url)
+        try:
+            await upgrade_database(db)
+            return await rotate_keys(db, old_secret=old_secret, new_secret=new_secret)
+        finally:
+            await db.dispose()
+
+    try:
+        count = asyncio.run(rotate())
+    except UndecryptableKey as exc:
+        sys.exit(f"chatwait: nothing rotated: {exc} with the old secret given")
+    print(f"re-encrypted {count} provider keys under the new secret")
 
 
 def _sim(args: argparse.Namespace, settings: Settings) -> None:
@@ -125,6 +162,16 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    keys = commands.add_parser("keys", help="users' stored provider keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-encrypt every stored provider key under the current CHATWAIT_SECRET_KEY"
+    )
+    rotate.add_argument(
+        "--old-secret-stdin",
+        action="store_true",
+        help="read the previous CHATWAIT_SECRET_KEY from standard input",
+    )
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--out", default="specs/openapi.json", help="file, or - for stdout")
     return root
@@ -154,6 +201,8 @@ def main(argv: list[str] | None = None) -> None:
         _db(args, settings)
     elif args.command == "users":
         _users(args, settings)
+    elif args.command == "keys":
+        _keys(args, settings)
     elif args.command == "openapi":
         _openapi(args, settings)
     else:

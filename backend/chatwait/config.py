@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(5.0, alias="AUTH_CACHE_SECONDS", ge=0, le=60)
     """How long a replica trusts what it read about a session or key (0: read every time).
     Logout, revocation and disabling act at once on the replica that served them."""
+    metrics_token: SecretStr | None = Field(None, alias="METRICS_TOKEN")
+    """A bearer token for `GET /metrics` alone (a scraper needs no account); unset: with
+    AUTH_MODE=local only admins read the metrics."""
+    agent_settings_cache_seconds: float = Field(
+        1.0, alias="AGENT_SETTINGS_CACHE_SECONDS", ge=0, le=60
+    )
+    """How long a replica trusts the admin's agent toggles it read (0: read every request);
+    a change takes effect at once on the replica that made it, within this on the others."""
     login_max_attempts: int = Field(10, alias="LOGIN_MAX_ATTEMPTS", ge=1)
     login_window_seconds: int = Field(300, alias="LOGIN_WINDOW_SECONDS", ge=1)
     """At most LOGIN_MAX_ATTEMPTS logins per client IP and per email in this window."""
@@ -229,6 +237,22 @@ class Settings(BaseSettings):
     idempotency_key_hours: float = Field(24.0, alias="IDEMPOTENCY_KEY_HOURS", ge=24)
     """How long an `Idempotency-Key` names its turn (at least a day, the documented promise)."""
 
+    # Limits and quotas, per user (docs/limits.md); `unlimited` (or unset quotas) = no limit
+    limit_turns_per_minute: int | None = Field(30, alias="LIMIT_TURNS_PER_MINUTE", ge=0)
+    limit_concurrent_turns: int | None = Field(4, alias="LIMIT_CONCURRENT_TURNS", ge=0)
+    """Turns running at once; a turn counts from its start until its `turn_done`."""
+    quota_tokens_per_day: int | None = Field(None, alias="QUOTA_TOKENS_PER_DAY", ge=0)
+    """Input + output tokens of every run in a UTC day."""
+    quota_cost_usd_per_month: float | None = Field(None, alias="QUOTA_COST_USD_PER_MONTH", ge=0)
+    """Dollars (the runs' `cost_usd`) in a UTC calendar month."""
+    quota_output_tokens_per_run: int = Field(1024, alias="QUOTA_OUTPUT_TOKENS_PER_RUN", ge=0)
+    """Output tokens reserved for each run before it starts (its prompt is estimated)."""
+    # Compare (votes and the leaderboard)
+    leaderboard_min_battles: int = Field(5, alias="LEADERBOARD_MIN_BATTLES", ge=1)
+    """Battles a model needs before the leaderboard gives it a rank."""
+    leaderboard_cache_seconds: float = Field(30.0, alias="LEADERBOARD_CACHE_SECONDS", ge=0)
+    """How long a computed leaderboard is served again (a vote here clears it at once)."""
+
     # Tools
     max_tool_rounds: int = Field(8, alias="MAX_TOOL_ROUNDS", ge=1, le=100)
     """Model calls that may ask for tools in one run; past it the run ends `max_tool_rounds`."""
@@ -249,6 +273,20 @@ class Settings(BaseSettings):
         if url.startswith("sqlite://"):
             return "sqlite+aiosqlite://" + url[len("sqlite://") :]
         return url
+
+    @field_validator(
+        "limit_turns_per_minute",
+        "limit_concurrent_turns",
+        "quota_tokens_per_day",
+        "quota_cost_usd_per_month",
+        mode="before",
+    )
+    @classmethod
+    def _unlimited(cls, value: object) -> object:
+        """`unlimited` turns a limit off (an empty value keeps its default)."""
+        if isinstance(value, str) and value.strip().lower() in ("unlimited", "none"):
+            return None
+        return value
 
     @model_validator(mode="after")
     def _preset_defaults_are_listed(self) -> Settings:

@@ -10,8 +10,13 @@ never holds a secret; `retryable` says whether sending the same thing again coul
     │   ├── UnknownAgent            unknown_agent
     │   ├── UnknownModel            unknown_model
     │   ├── AgentUnavailable        agent_unavailable
+    │   ├── AgentDisabled           agent_disabled (403: an admin turned it off)
+    │   ├── ModelDisabled           model_disabled (403: outside the admin's allowlist)
+    │   ├── InvalidProviderKey      invalid_provider_key (422: the provider refused it)
     │   ├── NotFound                not_found
     │   └── Conflict                conflict
+    ├── ProviderCheckFailed         provider_check_failed (502: checking a key, the provider
+    │                               failed otherwise than refusing it)
     └── RunFailure (a provider run ended badly; data on the run, never an HTTP 5xx)
         codes: rate_limited, provider_error, auth_error, bad_request, not_found,
                timeout, connection_error, stream_dropped, malformed_response,
@@ -78,6 +83,27 @@ class AgentUnavailable(BadRequest):
     status_code = 422
 
 
+class AgentDisabled(BadRequest):
+    """An admin turned the agent off (`PATCH /admin/agents/{name}`)."""
+
+    code = "agent_disabled"
+    status_code = 403
+
+
+class ModelDisabled(BadRequest):
+    """The model is the agent's, but outside the allowlist an admin set."""
+
+    code = "model_disabled"
+    status_code = 403
+
+
+class InvalidProviderKey(BadRequest):
+    """The provider answered 401/403 to the key a user is saving."""
+
+    code = "invalid_provider_key"
+    status_code = 422
+
+
 class NotFound(BadRequest):
     """No such conversation or turn."""
 
@@ -90,6 +116,14 @@ class Conflict(BadRequest):
 
     code = "conflict"
     status_code = 409
+
+
+class ProviderCheckFailed(ChatWaitError):
+    """Checking a user's key, the provider neither accepted nor refused it (down, 5xx)."""
+
+    code = "provider_check_failed"
+    status_code = 502
+    retryable = True
 
 
 class RunFailure(ChatWaitError):

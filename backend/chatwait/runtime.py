@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from agents import set_tracing_disabled
 
+from chatwait.accounts.provider_keys import ProviderKeys
+from chatwait.catalog import AgentCatalog, AgentToggles
 from chatwait.cluster import Cluster
 from chatwait.config import Settings
 from chatwait.event_log import (
@@ -19,9 +21,13 @@ from chatwait.event_log import (
     ReplicatedEventLog,
     TurnEventLog,
 )
-from chatwait.providers import ProviderRegistry
+from chatwait.limits import Limits
+from chatwait.metrics import Metrics
+from chatwait.providers import ProviderRegistry, configured_agents, load_agent_setup
 from chatwait.store import Database, repo, upgrade_database
+from chatwait.tools import McpServers
 from chatwait.turns import TurnReader, TurnService
+from chatwait.votes import LeaderboardCache, VoteService
 
 logger = logging.getLogger("chatwait.runtime")
 
@@ -47,6 +53,15 @@ def build_event_log(settings: Settings) -> TurnEventLog:
     return ReplicatedEventLog(local, shared, flush_seconds=settings.event_log_flush_ms / 1000)
 
 
+def build_catalog(settings: Settings, db: Database, registry: ProviderRegistry) -> AgentCatalog:
+    """The registry with the admin's toggles and the users' sealed provider keys."""
+    toggles = AgentToggles(db, cache_seconds=settings.agent_settings_cache_seconds)
+    keys = ProviderKeys(
+        db, settings.secret_key.get_secret_value(), cache_seconds=settings.auth_cache_seconds
+    )
+    return AgentCatalog(registry, toggles=toggles, keys=keys)
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -56,21 +71,55 @@ class Runtime:
     turns: TurnService
     reader: TurnReader
     owner: str
+    votes: VoteService
     cluster: Cluster | None = None
     """Set with `REDIS_URL`: lease, remote cancel and dead-replica reaping."""
+    mcp: McpServers | None = None
+    """The config file's MCP servers, started once and shared by every run."""
+    limits: Limits | None = None
+    """Per-user rate limit, concurrency and quotas (docs/limits.md)."""
+    catalog: AgentCatalog | None = None
+    """Each user's agents: admin toggles and their own provider keys."""
+
+    @property
+    def metrics(self) -> Metrics:
+        """This process's Prometheus metrics (`GET /metrics`)."""
+        return self.turns.metrics
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
         set_tracing_disabled(not settings.tracing_enabled)
+        setup = load_agent_setup(settings)  # a bad config file stops the start here
+        mcp = McpServers(
+            setup.config.mcp_servers, call_timeout_seconds=settings.tool_timeout_seconds
+        )
+        configured = configured_agents(
+            setup, mcp, tool_timeout_seconds=settings.tool_timeout_seconds
+        )
+        await mcp.start()
+        try:
+            runtime = await cls._start(
+                settings, ProviderRegistry.from_settings(settings, setup.builtin, configured)
+            )
+        except BaseException:
+            await mcp.close()
+            raise
+        runtime.mcp = mcp
+        return runtime
+
+    @classmethod
+    async def _start(cls, settings: Settings, registry: ProviderRegistry) -> Runtime:
         db = Database(settings.resolved_database_url)
         await upgrade_database(db)
         owner = replica_id()
+        limits = Limits(settings, db)
         if not settings.redis_url:  # alone: every running turn is a previous process's
             async with db.session() as session:
                 interrupted = await repo.interrupt_runs(session=session)
             if interrupted:
                 logger.warning("marked %d runs of a previous process interrupted", interrupted)
-        registry = ProviderRegistry.from_settings(settings)
+            await limits.forget_leases()
+        catalog = build_catalog(settings, db, registry)
         event_log = build_event_log(settings)
         try:
             await event_log.start()
@@ -79,7 +128,14 @@ class Runtime:
             await db.dispose()
             raise
         turns = TurnService(
-            settings=settings, db=db, registry=registry, event_log=event_log, owner=owner
+            settings=settings,
+            db=db,
+            registry=registry,
+            event_log=event_log,
+            owner=owner,
+            limits=limits,
+            catalog=catalog,
+            metrics=Metrics(),
         )
         reader = turns.reader
         cluster = None
@@ -87,12 +143,34 @@ class Runtime:
             shared = event_log.shared if isinstance(event_log, ReplicatedEventLog) else event_log
             cluster = Cluster(settings=settings, owner=owner, db=db, event_log=shared, turns=turns)
             await cluster.start()
-        return cls(settings, db, registry, event_log, turns, reader, owner, cluster)
+        board = LeaderboardCache(
+            db=db,
+            min_battles=settings.leaderboard_min_battles,
+            ttl=settings.leaderboard_cache_seconds,
+        )
+        votes = VoteService(db=db, board=board)
+        return cls(
+            settings,
+            db,
+            registry,
+            event_log,
+            turns,
+            reader,
+            owner,
+            votes,
+            cluster,
+            limits=limits,
+            catalog=catalog,
+        )
 
     async def stop(self) -> None:
         await self.turns.shutdown(self.settings.shutdown_grace_seconds)
         if self.cluster is not None:
             await self.cluster.stop()
         await self.event_log.close()
+        if self.mcp is not None:  # after the runs: none of them still calls a tool
+            await self.mcp.close()
+        if self.limits is not None:
+            await self.limits.close()
         await self.registry.aclose()
         await self.db.dispose()

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 from httpx_sse import EventSource, aconnect_sse
@@ -56,13 +57,21 @@ class ApiError(Exception):
     """A non-2xx answer, or no answer at all, from the backend."""
 
     def __init__(
-        self, code: str, message: str, *, status: int | None = None, retryable: bool = False
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.retryable = retryable
+        self.retry_after = retry_after
+        """Seconds the backend asked to wait (`Retry-After`), for a 429."""
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ApiError:
@@ -72,12 +81,14 @@ class ApiError(Exception):
         except ValueError:
             body = None
         error = body.get("error") if isinstance(body, dict) else None
+        retry_after = response.headers.get("Retry-After", "")
         if isinstance(error, dict):
             return cls(
                 str(error.get("code") or response.status_code),
                 str(error.get("message") or response.reason_phrase),
                 status=response.status_code,
                 retryable=bool(error.get("retryable")),
+                retry_after=int(retry_after) if retry_after.isdigit() else None,
             )
         detail = body.get("detail") if isinstance(body, dict) else None
         message = str(detail) if detail else f"{response.status_code} {response.reason_phrase}"
@@ -190,6 +201,33 @@ class ApiClient:
 
     async def models(self) -> dict[str, Any]:
         return _object(await self.request("GET", "/models"))
+
+    async def usage(self) -> dict[str, Any]:
+        """`GET /me/usage`: each limit's state and today's and this month's usage."""
+        return _object(await self.request("GET", "/me/usage"))
+
+    # -- provider keys and admin toggles ----------------------------------------------
+
+    async def provider_keys(self) -> list[dict[str, Any]]:
+        """`GET /me/provider-keys`: agent, last4, created_at, last_used_at (never a key)."""
+        body = (await self.request("GET", "/me/provider-keys")).json()
+        return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+    async def save_provider_key(self, agent: str, api_key: str) -> None:
+        """`PUT /me/provider-keys/{agent}`, checked with the provider first."""
+        body = {"api_key": api_key, "validate": True}
+        await self.request("PUT", f"/me/provider-keys/{quote(agent, safe='')}", json=body)
+
+    async def delete_provider_key(self, agent: str) -> None:
+        await self.request("DELETE", f"/me/provider-keys/{quote(agent, safe='')}")
+
+    async def admin_agents(self) -> list[dict[str, Any]]:
+        agents = _object(await self.request("GET", "/admin/agents")).get("agents")
+        return [a for a in agents if isinstance(a, dict)] if isinstance(agents, list) else []
+
+    async def toggle_agent(self, agent: str, *, enabled: bool) -> None:
+        path = f"/admin/agents/{quote(agent, safe='')}"
+        await self.request("PATCH", path, json={"enabled": enabled})
 
     async def wait(
         self, body: Mapping[str, Any], *, idempotency_key: str | None = None, attempts: int = 1

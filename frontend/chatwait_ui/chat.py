@@ -24,6 +24,7 @@ from .coalesce import Coalescer
 from .history import ELEMENT_NAME, ELEMENT_URL
 from .stream import follow_turn, parse_event
 from .turn_view import TurnView
+from .usage import refusal_text, usage_markdown
 
 __all__ = [
     "MODE_ID",
@@ -36,6 +37,7 @@ __all__ = [
     "remember_choices",
     "run_turn",
     "send_controls",
+    "send_usage",
     "settings_widgets",
     "stop_turn",
 ]
@@ -71,18 +73,18 @@ def mode_picker(selected: str) -> cl.Mode:
 
 
 def settings_widgets(agents: Sequence[AgentInfo], choices: Choices) -> list[InputWidget]:
-    """One on/off switch and one model select per agent; unavailable ones say why."""
+    """One on/off switch and one model select per agent; unavailable ones say why,
+    configured ones which tools they have."""
     values = choices.settings_values(agents)
     widgets: list[InputWidget] = []
     for agent in agents:
-        reason = f"Unavailable: {agent.reason}" if not agent.available else None
         widgets.append(
             Switch(
                 id=AGENT_PREFIX + agent.name,
                 label=f"{agent.name} ({agent.provider})",
                 initial=values[AGENT_PREFIX + agent.name],
                 disabled=not agent.available,
-                description=reason or f"Answer with {agent.name}.",
+                description=agent.description(),
             )
         )
         if agent.models:
@@ -232,7 +234,7 @@ async def _run_streaming(api: ApiClient, active: ActiveTurn) -> None:
                     bind_conversation(view.conversation_id)
                 coalescer.mark()
         except ApiError as exc:
-            view.fail(exc.message)
+            view.fail(_failure(exc))
     if view.has_gaps and view.turn_id:
         # Only a backend that broke its replay promise gets here: show the record.
         view.apply_turn(await api.turn(view.turn_id))
@@ -253,8 +255,13 @@ async def _run_wait(api: ApiClient, active: ActiveTurn) -> None:
         view.apply_turn(await api.wait(active.body or {}, idempotency_key=active.key, attempts=3))
         bind_conversation(view.conversation_id)
     except ApiError as exc:
-        view.fail(exc.message)
+        view.fail(_failure(exc))
     await renderer.render()
+
+
+def _failure(exc: ApiError) -> str:
+    """Why the turn did not run; a refused one (429) says when to retry."""
+    return refusal_text(exc) if exc.status == 429 else exc.message
 
 
 async def _learn_ids(api: ApiClient, active: ActiveTurn) -> None:
@@ -301,3 +308,12 @@ async def stop_turn(api: ApiClient) -> None:
         view.notice = f"Stop failed: {exc.message}"
     bind_conversation(view.conversation_id)
     await active.renderer.render()
+
+
+async def send_usage(api: ApiClient) -> None:
+    """Answer the `usage` command with the user's limits and usage."""
+    try:
+        content = usage_markdown(await api.usage())
+    except ApiError as exc:
+        content = f"Could not read your usage: {exc.message}"
+    await cl.Message(content=content, author=ASSISTANT).send()

@@ -16,6 +16,7 @@ from tests.accounts._support import bearer, signed_up
 
 OPEN = {
     ("GET", "/healthz"),
+    ("GET", "/shared/{token}"),
     ("POST", "/auth/login"),
     ("POST", "/auth/register"),
     ("POST", "/auth/refresh"),

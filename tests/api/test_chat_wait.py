@@ -20,6 +20,9 @@ RUN_KEYS = {
     "latency_ms",
     "ttft_ms",
     "attempts",
+    "tool_calls",
+    "reasoning",
+    "slot",
 }
 
 
@@ -32,6 +35,7 @@ def test_wait_answers_every_default_agent_with_metadata(client: httpx.Client) ->
     for run in body["runs"]:
         assert set(run) == RUN_KEYS
         assert run["status"] == "done" and run["error"] is None
+        assert run["tool_calls"] == [] and run["reasoning"] is None
         assert 'You asked: "Tell me about tea."' in run["output"]
         assert run["usage"]["input_tokens"] > 0 and run["usage"]["output_tokens"] > 0
         assert run["attempts"] == 1

@@ -66,6 +66,13 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/chat/streaming/{live_turn}", {}),
     ("GET", "/chat/streaming/{live_turn}", {"headers": {"Last-Event-ID": "1"}}),
     ("GET", "/chat/streaming/{live_turn}?after=1", {}),
+    ("POST", "/chat/turns/{turn}/vote", {"json": {"winner": "tie"}}),
+    ("POST", "/chat/turns/{live_turn}/vote", {"json": {"winner": "tie"}}),
+    ("POST", "/chat/turns/{turn}/reveal", {}),
+    ("GET", "/conversations/{conversation}/export", {}),
+    ("GET", "/conversations/{conversation}/export?format=markdown", {}),
+    ("POST", "/conversations/{conversation}/share", {}),
+    ("DELETE", "/conversations/{conversation}/share", {}),
 ]
 
 

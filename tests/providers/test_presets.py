@@ -135,6 +135,8 @@ def test_with_its_setting_a_preset_is_available(presets: Presets, preset: Preset
         "models": ["offline-1"],
         "available": True,
         "reason": None,
+        "takes_key": preset.keyed,
+        "user_key": False,
     }
 
 

@@ -147,6 +147,11 @@ def test_compatible_providers_come_from_json_settings(monkeypatch: pytest.Monkey
         "models": ["llama3", "qwen"],
         "available": True,
         "reason": None,
+        "takes_key": True,
+        "user_key": False,
+        "configured": False,
+        "tools": [],
+        "mcp_servers": [],
     }
     assert agents["router"]["default_model"] == "qwen"
     assert registry.default_agents == ["local", "router"]
@@ -181,3 +186,37 @@ async def test_agents_ask_for_usage_on_every_provider() -> None:
     assert agent.model_settings.include_usage is True
     assert agent.name == "gemini" and agent.instructions == "x"
     await registry.aclose()
+
+
+def test_a_users_view_applies_toggles_and_their_own_keys() -> None:
+    """Toggles refuse with 403 codes; a user's key makes a keyless agent theirs alone."""
+    from chatwait.errors import AgentDisabled, ModelDisabled
+    from chatwait.providers import AgentPolicy, UserView
+
+    registry = _registry()
+    mine = UserView(keys={"openai": "sk-user-key-0123456789", "offline": "sk-ignored-0000"})
+    resolved = registry.resolve("openai", None, mine)
+    assert resolved.api_key == "sk-user-key-0123456789" and "sk-user" not in repr(resolved)
+    assert resolved.api_key in resolved.secrets()
+    assert registry.resolve("offline", None, mine).api_key is None, "offline takes no key"
+    with pytest.raises(AgentUnavailable):
+        registry.resolve("openai", None, UserView())
+    assert registry.defaults_for(mine) == ["openai"]
+    assert registry.defaults_for(UserView()) == ["offline", "offline-2"]
+
+    policies = {
+        "offline-2": AgentPolicy(enabled=False),
+        "openai": AgentPolicy(models=("gpt-4.1",)),
+    }
+    ruled = UserView(policies, mine.keys)
+    with pytest.raises(AgentDisabled):
+        registry.resolve("offline-2", None, ruled)
+    with pytest.raises(ModelDisabled):
+        registry.resolve("openai", "gpt-4o", ruled)
+    assert registry.resolve("openai", None, ruled).model == "gpt-4.1", "first allowed model"
+    described = {a["name"]: a for a in registry.describe(ruled)["agents"]}  # type: ignore[union-attr]
+    assert described["offline-2"]["available"] is False
+    assert described["offline-2"]["reason"] == "disabled by an admin"
+    assert described["openai"]["models"] == ["gpt-4.1"]
+    assert described["openai"]["default_model"] == "gpt-4.1"
+    assert registry.defaults_for(UserView(policies)) == ["offline"]

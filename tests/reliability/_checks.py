@@ -9,6 +9,7 @@ error code, and `turn_done` carries the turn's stored status.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
@@ -31,8 +32,16 @@ def assert_well_formed(events: list[Event]) -> None:
     run_ids = [r["run_id"] for r in events[0].data["runs"]]
     for run_id in run_ids:
         mine = [e for e in events if e.data.get("run_id") == run_id]
-        indices = [e.data["index"] for e in mine if e.type == "delta"]
-        assert indices == list(range(len(indices))), f"run {run_id}: delta indices {indices}"
+        for kind in ("delta", "reasoning"):
+            indices = [e.data["index"] for e in mine if e.type == kind]
+            assert indices == list(range(len(indices))), f"run {run_id}: {kind} indices {indices}"
+        calls = [e.data["call_id"] for e in mine if e.type == "tool_call"]
+        results = [e.data["call_id"] for e in mine if e.type == "tool_result"]
+        assert len(set(calls)) == len(calls), f"run {run_id}: a call announced twice"
+        assert len(set(results)) == len(results), f"run {run_id}: a call answered twice"
+        for call_id in results:
+            kinds = [(e.type, e.data.get("call_id")) for e in mine]
+            assert kinds.index(("tool_call", call_id)) < kinds.index(("tool_result", call_id))
         ends = [e for e in mine if e.type in TERMINAL]
         assert len(ends) == 1, f"run {run_id}: {len(ends)} terminal events"
         assert ends[0].data["status"] in RUN_STATUSES
@@ -54,6 +63,21 @@ def assert_stream_matches_store(events: list[Event], database_url: str) -> list[
     for run in runs:
         assert run["status"] in RUN_STATUSES, f"run {run['id']} stored as {run['status']}"
         assert texts.get(run["id"], "") == run["output"], f"run {run['id']}: text differs"
+        thought = "".join(
+            e.data["text"]
+            for e in events
+            if e.type == "reasoning" and e.data["run_id"] == run["id"]
+        )
+        assert (run["reasoning"] or "") == thought, f"run {run['id']}: reasoning differs"
+        stored_calls = run["tool_calls"]
+        if isinstance(stored_calls, str):  # SQLite hands JSON back as text
+            stored_calls = json.loads(stored_calls)
+        results = [
+            (e.data["call_id"], e.data["output"], e.data["is_error"])
+            for e in events
+            if e.type == "tool_result" and e.data["run_id"] == run["id"]
+        ]
+        assert [(c["call_id"], c["output"], c["is_error"]) for c in stored_calls or []] == results
         end = ends[run["id"]].data
         assert end["status"] == run["status"]
         assert (end["error"] or {}).get("code") == run["error_code"]

@@ -9,6 +9,10 @@ resumes a second time. What it put together must equal the uninterrupted stream 
 turn, read afterwards: none lost, none duplicated, ids 1..n, and that stream agrees with
 the stored rows.
 
+Half the turns' runs use tools or reason (configured agents on the offline provider:
+`offline-tools` with the calculator, `offline-reasoner`), so cuts land among `tool_call`,
+`tool_result` and `reasoning` events too.
+
 The default run is small; `-m slow` adds the 1,000-case version.
 """
 
@@ -29,9 +33,21 @@ from tests.support.app import running_app
 from tests.support.sse import Event
 
 ANSWER_TOKENS = 16
-STREAM_BYTES = 6_000
+STREAM_BYTES = 12_000
 """About the SSE size of one turn at this answer length: cuts land all over it, and past it."""
-BODY = {"message": "", "agents": ["offline", "offline-2"]}
+BODY = {"message": "", "agents": ["offline", "offline-2", "tooled", "thinker"]}
+CONFIG = """
+[[agents]]
+name = "tooled"
+provider = "offline"
+model = "offline-tools"
+tools = ["calculator"]
+
+[[agents]]
+name = "thinker"
+provider = "offline"
+model = "offline-reasoner"
+"""
 
 
 @dataclass(frozen=True)
@@ -94,7 +110,7 @@ async def run_wave(
             "POST",
             "/chat/streaming",
             cut_after_bytes=rng.randint(1, STREAM_BYTES),
-            json_body={**BODY, "message": f"Property turn {rng.getrandbits(32):08x}"},
+            json_body={**BODY, "message": _message(rng)},
         )
         for _ in range(turns)
     ]
@@ -109,6 +125,14 @@ async def run_wave(
     for case, got in zip(cases, results, strict=True):
         await check_case(client, case, turn_ids[case.turn], got)
     return turn_ids, len(cases)
+
+
+def _message(rng: random.Random) -> str:
+    """A fresh message; every other one asks `tooled` for one or two calculations."""
+    text = f"Property turn {rng.getrandbits(32):08x}"
+    if rng.random() < 0.5:
+        text += f' calculator {{"expression": "{rng.randint(1, 999)} * {rng.randint(1, 99)}"}}'
+    return text
 
 
 REFERENCES: dict[str, list[Event]] = {}
@@ -138,8 +162,13 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """Turns that stream for about half a second; the log keeps only the 4 newest turns."""
+    directory = tmp_path_factory.mktemp("property")
+    config = directory / "chatwait.toml"
+    config.write_text(CONFIG, encoding="utf-8")
     with running_app(
-        tmp_path_factory.mktemp("property"),
+        directory,
+        CHATWAIT_CONFIG=str(config),
+        MAX_AGENTS_PER_TURN=4,
         SIM_TOKENS_PER_SECOND=60.0,
         SIM_ANSWER_TOKENS=ANSWER_TOKENS,
         EVENT_LOG_MAX_TURNS=4,

@@ -17,6 +17,7 @@ from typing import Any
 from chatwait.api import create_app
 from chatwait.config import Settings
 from tests.support.databases import throwaway_database
+from tests.support.processes import NO_TURN_LIMITS
 from tests.support.servers import free_port, serve_in_thread
 
 FAST_SIM = {"SIM_TTFT_MS": 5.0, "SIM_TOKENS_PER_SECOND": 400.0, "SIM_ANSWER_TOKENS": 24}
@@ -33,6 +34,7 @@ def test_settings(directory: Path, database_url: str, port: int, **overrides: An
         "RUN_TIMEOUT_SECONDS": 30.0,
         "LOG_LEVEL": "WARNING",
         **FAST_SIM,
+        **NO_TURN_LIMITS,
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -34,6 +34,9 @@ import httpx
 from tests.support.eventually import eventually
 from tests.support.servers import free_port
 
+NO_TURN_LIMITS = {"LIMIT_TURNS_PER_MINUTE": "unlimited", "LIMIT_CONCURRENT_TURNS": "unlimited"}
+"""Tests start turns faster than a person: the per-user defaults are off unless a test sets them."""
+
 CHATWAIT = Path(sys.executable).with_name("chatwait")
 """The console script `uv run chatwait` executes."""
 
@@ -155,6 +158,7 @@ def launch_chatwait(
         "CHATWAIT_HOST": "127.0.0.1",
         "CHATWAIT_PORT": port,
         "CHATWAIT_DATA_DIR": workdir / "data",
+        **NO_TURN_LIMITS,
         **settings,
     }
     return launch([str(CHATWAIT), "serve"], name=name, workdir=workdir, port=port, env=env)

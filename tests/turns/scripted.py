@@ -99,7 +99,9 @@ class ScriptedProvider(Provider):
 
     scripts: dict[str, list[Script]] = field(default_factory=dict)
 
-    def build_agent(self, *, agent_name: str, model: str, instructions: str) -> Agent[Any]:
+    def build_agent(  # type: ignore[override]  # tools and tuning are not scripted
+        self, *, agent_name: str, model: str, instructions: str, **_: Any
+    ) -> Agent[Any]:
         script = self.scripts[agent_name].pop(0)
         return Agent(
             name=agent_name,

@@ -10,6 +10,7 @@ from chatwait.accounts.errors import EmailTaken
 from chatwait.accounts.passwords import Passwords, check_password, normalize_email
 from chatwait.accounts.types import ROLES, Principal, Role, UserInfo
 from chatwait.errors import Conflict, NotFound, ValidationFailed
+from chatwait.store import audit
 from chatwait.store.models import User
 
 
@@ -23,8 +24,11 @@ class Users:
         self._shared = shared
         self._passwords = passwords
 
-    async def create(self, *, email: str, password: str, role: Role = "user") -> UserInfo:
-        """A new account; `EmailTaken` if the normalised email has one."""
+    async def create(
+        self, *, email: str, password: str, role: Role = "user", actor: Principal | None = None
+    ) -> UserInfo:
+        """A new account; `EmailTaken` if the normalised email has one. An admin `actor`'s
+        creation is audited."""
         email = normalize_email(email)
         check_password(password)
         if role not in ROLES:
@@ -38,6 +42,16 @@ class Users:
                 user = await q.add_user(
                     session=session, email=email, password_hash=password_hash, role=role
                 )
+                if actor is not None:
+                    await audit.record(
+                        session=session,
+                        actor_id=actor.user_id,
+                        actor_email=actor.email,
+                        action="user.create",
+                        target=f"user:{user.id}",
+                        before=None,
+                        after={"email": email, "role": role, "disabled": False},
+                    )
                 return user_info(user)
         except IntegrityError:  # the same email registered meanwhile
             raise EmailTaken() from None
@@ -65,6 +79,7 @@ class Users:
             user = await q.user_by_id(session=session, user_id=user_id)
             if user is None or user.email is None:
                 raise NotFound("no such user")
+            before = {"role": user.role, "disabled": user.disabled}
             if role is not None:
                 user.role = role
             if disabled is not None:
@@ -72,6 +87,15 @@ class Users:
             if disabled:
                 await q.revoke_user_sessions(session=session, user_id=user_id, reason="disabled")
             await session.flush()
+            await audit.record(
+                session=session,
+                actor_id=actor.user_id,
+                actor_email=actor.email,
+                action="user.update",
+                target=f"user:{user_id}",
+                before=before,
+                after={"role": user.role, "disabled": user.disabled},
+            )
             info = user_info(user)
         self._shared.forget_user(user_id)
         return info

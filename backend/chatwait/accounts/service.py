@@ -122,7 +122,7 @@ class Accounts:
     ) -> UserInfo:
         self._logins()
         self.require_admin(actor)
-        return await self.users.create(email=email, password=password, role=role)
+        return await self.users.create(email=email, password=password, role=role, actor=actor)
 
     async def admin_update_user(
         self, actor: Principal, user_id: str, *, role: Role | None, disabled: bool | None

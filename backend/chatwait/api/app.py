@@ -18,6 +18,7 @@ from chatwait.api.body_limit import BodyLimitMiddleware
 from chatwait.api.errors import install_error_handlers
 from chatwait.api.hosts import TrustedHostMiddleware
 from chatwait.api.origin_guard import OriginGuardMiddleware
+from chatwait.api.ratelimit import install_limit_error_handler
 from chatwait.api.routes import api_router
 from chatwait.api.security_headers import SecurityHeadersMiddleware
 from chatwait.api.sse import install_cut_stream_filter
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_middleware(app, settings)
     install_error_handlers(app)
     install_account_error_handler(app)
+    install_limit_error_handler(app)
     app.include_router(api_router)
     if settings.offline_enabled and not settings.offline_base_url:
         from chatwait.sim import SimConfig, create_sim_app
@@ -111,7 +113,7 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=[origin for origin in settings.cors_origins if origin != "*"],
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=[
                 "Authorization",
                 "Content-Type",
@@ -119,7 +121,13 @@ def _install_middleware(app: FastAPI, settings: Settings) -> None:
                 "Last-Event-ID",
                 "X-Request-ID",
             ],
-            expose_headers=["X-Turn-Id", "X-Request-ID", "Retry-After"],
+            expose_headers=[
+                "X-Turn-Id",
+                "X-Request-ID",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+            ],
         )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed=settings.resolved_allowed_hosts)

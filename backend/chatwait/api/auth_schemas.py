@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chatwait.accounts import ApiKeyInfo, Role, UserInfo
+from chatwait.api.limit_schemas import LimitsPatch
 
 _EMAIL = Field(min_length=1, max_length=320, description="Matched without regard to case.")
 _PASSWORD = Field(min_length=1, max_length=1024)
@@ -62,6 +63,14 @@ class AdminUserPublic(UserPublic):
         )
 
 
+class AdminUserWithLimits(AdminUserPublic):
+    """`PATCH /admin/users/{id}`'s answer: the user and their limit overrides."""
+
+    limits: dict[str, Any] = Field(
+        default_factory=dict, description="This user's overrides (absent: the server default)."
+    )
+
+
 class UserList(BaseModel):
     users: list[AdminUserPublic]
 
@@ -73,6 +82,8 @@ class UserPatch(BaseModel):
 
     role: Role | None = None
     disabled: bool | None = None
+    limits: LimitsPatch | None = None
+    """Per-user limit overrides (docs/limits.md)."""
 
 
 class ApiKeyCreate(BaseModel):

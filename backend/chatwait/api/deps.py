@@ -8,6 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chatwait.accounts import Accounts, Principal
+from chatwait.catalog import AgentCatalog
+from chatwait.errors import NotFound
+from chatwait.limits import Limits
 from chatwait.runtime import Runtime
 
 
@@ -19,6 +22,24 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_limits(runtime: RuntimeDep) -> Limits:
+    if runtime.limits is None:
+        raise NotFound("this server keeps no limits")
+    return runtime.limits
+
+
+LimitsDep = Annotated[Limits, Depends(get_limits)]
+
+
+async def get_catalog(request: Request) -> AgentCatalog:
+    """Each user's agents: the registry, admin toggles, their own provider keys."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime.turns.catalog
+
+
+CatalogDep = Annotated[AgentCatalog, Depends(get_catalog)]
 
 
 async def get_accounts(request: Request) -> Accounts:

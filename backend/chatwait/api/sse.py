@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 
+from prometheus_client import Gauge
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
@@ -35,11 +36,17 @@ class TurnEventStream(EventSourceResponse):
     sees a cut stream and resumes with `Last-Event-ID`, exactly as after a network drop.
     """
 
-    def __init__(self, *args: object, turn_id: str, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, turn_id: str, open_streams: Gauge | None = None, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.turn_id = turn_id
+        self.open_streams = open_streams
+        """Counts this stream while it is served (`chatwait_open_streams`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.open_streams is not None:
+            self.open_streams.inc()
         try:
             await super().__call__(scope, receive, send)
         except SendTimeoutError:
@@ -50,6 +57,9 @@ class TurnEventStream(EventSourceResponse):
                 self.turn_id,
                 self.send_timeout,
             )
+        finally:
+            if self.open_streams is not None:
+                self.open_streams.dec()
 
 
 class CutStreamNoticeFilter(logging.Filter):

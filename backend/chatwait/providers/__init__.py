@@ -2,15 +2,30 @@
 
 from chatwait.providers._attempts import AttemptCounter, track_attempts
 from chatwait.providers._errors import redact, translate_error
-from chatwait.providers.base import Provider
-from chatwait.providers.registry import AgentSpec, ProviderRegistry, ResolvedAgent
+from chatwait.providers.base import InvalidKey, Provider
+from chatwait.providers.configured import AgentSetup, configured_agents, load_agent_setup
+from chatwait.providers.registry import (
+    AgentPolicy,
+    AgentSpec,
+    ProviderRegistry,
+    ResolvedAgent,
+    UserView,
+    builtin_agents,
+)
 
 __all__ = [
+    "AgentPolicy",
+    "AgentSetup",
     "AgentSpec",
     "AttemptCounter",
+    "InvalidKey",
     "Provider",
     "ProviderRegistry",
     "ResolvedAgent",
+    "UserView",
+    "builtin_agents",
+    "configured_agents",
+    "load_agent_setup",
     "redact",
     "track_attempts",
     "translate_error",

@@ -11,13 +11,16 @@ stock model's code from the same settings and tools, so both send the same body.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import httpx2
-from agents import Agent, Model, OpenAIChatCompletionsModel, Tool
-from openai import AsyncOpenAI
+from agents import Agent, Model, ModelSettings, OpenAIChatCompletionsModel, Tool
+from agents.mcp import MCPServer
+from openai import APIStatusError, AsyncOpenAI
 
 from chatwait.providers._attempts import count_request
 from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
@@ -27,6 +30,12 @@ from chatwait.providers.prices import cost_usd
 
 MAX_CONNECTIONS = 4096
 """Streams held open at once per provider; benchmarks hold over a thousand."""
+USER_KEY_FACTORIES = 256
+"""Request factories kept per provider for users' own keys (least recently used go)."""
+
+
+class InvalidKey(Exception):
+    """The provider refused a key (401 or 403 on its models list)."""
 
 
 @dataclass
@@ -47,12 +56,40 @@ class Provider:
     quirks: Quirks = field(default_factory=Quirks)
     client_kind: Literal["sdk", "fast"] = "fast"
     """`PROVIDER_CLIENT`: which model streams runs (see `chat_model`)."""
+    takes_key: bool = True
+    """Whether a user may bring their own key for it (not the offline provider, not Ollama)."""
     _client: AsyncOpenAI | None = field(default=None, repr=False)
     _fast: tuple[RequestFactory, StreamTransport] | None = field(default=None, repr=False)
+    _keyed: OrderedDict[str, RequestFactory] = field(default_factory=OrderedDict, repr=False)
 
     @property
     def available(self) -> bool:
         return self.unavailable_reason is None
+
+    def available_with(self, *, user_key: bool) -> bool:
+        """Whether runs can go out: it is available, or only lacked the key the user has."""
+        if self.available:
+            return True
+        return user_key and self.takes_key and not self.api_key
+
+    def keyed_client(self, api_key: str | None) -> AsyncOpenAI:
+        """The shared client, or a copy sending `api_key` over the same connection pool."""
+        client = self.client()
+        return client if api_key is None else client.with_options(api_key=api_key)
+
+    async def check_key(self, api_key: str) -> None:
+        """One cheap call (the models list) with `api_key`; `InvalidKey` on 401 or 403.
+
+        Any other failure (unreachable, 5xx) raises the `openai` error, for the caller to
+        translate.
+        """
+        client = self.keyed_client(api_key).with_options(max_retries=0)
+        try:
+            await client.models.list()
+        except APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                raise InvalidKey(f"{self.name} refused the key ({exc.status_code})") from None
+            raise
 
     def allows(self, model: str) -> bool:
         """Whether `model` is within this provider's allowlist."""
@@ -77,35 +114,65 @@ class Provider:
             )
         return self._client
 
-    def chat_model(self, model: str) -> Model:
+    def chat_model(self, model: str, *, api_key: str | None = None) -> Model:
         """The Agents SDK model one run streams `model` with, as `client_kind` says.
 
+        `api_key`: a user's own key, sent instead of the provider's (over the same
+        connections; never in model settings, which traces record).
         The reasoning replay hook reaches the stock model only: `FastChatModel` takes none
         yet, so on the fast path the SDK's own rule ("deepseek" in the model name) decides.
         """
+        client = self.keyed_client(api_key)
         if self.client_kind != "fast":
             return OpenAIChatCompletionsModel(
                 model=model,
-                openai_client=self.client(),
+                openai_client=client,
                 should_replay_reasoning_content=reasoning_replay(self.quirks),
             )
         if self._fast is None:
             self._fast = (RequestFactory(self.client()), StreamTransport(MAX_CONNECTIONS))
         requests, transport = self._fast
-        return FastChatModel(
-            model, openai_client=self.client(), requests=requests, transport=transport
-        )
+        if api_key is not None:
+            requests = self._keyed_requests(api_key, client)
+        return FastChatModel(model, openai_client=client, requests=requests, transport=transport)
+
+    def _keyed_requests(self, api_key: str, client: AsyncOpenAI) -> RequestFactory:
+        """The request factory for a user's key: its headers carry that key."""
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        requests = self._keyed.pop(digest, None) or RequestFactory(client)
+        self._keyed[digest] = requests
+        while len(self._keyed) > USER_KEY_FACTORIES:
+            self._keyed.popitem(last=False)
+        return requests
 
     def build_agent(
-        self, *, agent_name: str, model: str, instructions: str, tools: Sequence[Tool] = ()
+        self,
+        *,
+        agent_name: str,
+        model: str,
+        instructions: str,
+        tools: Sequence[Tool] = (),
+        mcp_servers: Sequence[MCPServer] = (),
+        tuning: ModelSettings | None = None,
+        api_key: str | None = None,
     ) -> Agent:
-        """An Agents SDK agent answering with `model` through this provider, quirks applied."""
+        """An Agents SDK agent answering with `model` through this provider, quirks applied.
+
+        `tuning` (a configured agent's temperature, token limit, reasoning effort) is laid
+        over the provider's own settings; `mcp_servers` are the shared, already running
+        servers whose tools the agent may call; `api_key` is the user's own key, if they
+        run it with one.
+        """
+        settings = model_settings(self.quirks, retry=stream_retry(self.max_retries))
+        if tuning is not None:
+            settings = settings.resolve(tuning)
         return Agent(
             name=agent_name,
             instructions=instructions,
-            model=self.chat_model(model),
-            model_settings=model_settings(self.quirks, retry=stream_retry(self.max_retries)),
+            model=self.chat_model(model, api_key=api_key),
+            model_settings=settings,
             tools=offered_tools(self.quirks, tools),
+            mcp_servers=list(mcp_servers),
         )
 
     def cost_usd(self, model: str, *, input_tokens: int, output_tokens: int) -> float | None:
@@ -122,6 +189,7 @@ class Provider:
         return (self.api_key,) if self.api_key else ()
 
     async def aclose(self) -> None:
+        self._keyed.clear()
         if self._fast is not None:
             transport = self._fast[1]
             self._fast = None

@@ -31,5 +31,6 @@ def offline_provider(settings: Settings) -> Provider:
         max_retries=settings.provider_max_retries,
         client_kind=settings.provider_client,
         accepts=is_offline_model,
+        takes_key=False,
         unavailable_reason=None if settings.offline_enabled else "OFFLINE_ENABLED is false",
     )

@@ -105,6 +105,7 @@ def preset_provider(preset: Preset, settings: Settings) -> Provider:
         unavailable_reason=reason,
         quirks=preset.quirks,
         client_kind=settings.provider_client,
+        takes_key=preset.keyed,
     )
 
 

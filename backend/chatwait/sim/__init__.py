@@ -6,9 +6,17 @@ nothing outside this package knows it is not OpenAI; fault models (`fault-429`,
 `fault-drop-after-N`, ...) make it fail the ways real providers do.
 """
 
-from chatwait.sim._app import create_sim_app
+from chatwait.sim._app import REFUSED_KEY_PREFIX, authorization_digest, create_sim_app
 from chatwait.sim._config import SimConfig
 from chatwait.sim._models import OFFLINE_MODELS, is_offline_model
 from chatwait.sim._serve import run
 
-__all__ = ["OFFLINE_MODELS", "SimConfig", "create_sim_app", "is_offline_model", "run"]
+__all__ = [
+    "OFFLINE_MODELS",
+    "REFUSED_KEY_PREFIX",
+    "SimConfig",
+    "authorization_digest",
+    "create_sim_app",
+    "is_offline_model",
+    "run",
+]

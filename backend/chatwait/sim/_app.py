@@ -10,13 +10,14 @@ name picks the behaviour: `offline-1`/`offline-2` answer, `offline-tools` calls 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from chatwait.sim._config import SimConfig
@@ -37,6 +38,16 @@ from chatwait.sim._wire import (
 )
 
 _FLAKY_MAX_ENTRIES = 10_000
+_SEEN_AUTHORIZATIONS = 1000
+REFUSED_KEY_PREFIX = "sk-sim-refused"
+"""A key starting with this gets a 401 from `GET /v1/models`, as a revoked key would."""
+
+
+def authorization_digest(header: str) -> str:
+    """SHA-256 (hex) of an `Authorization` header value: what the sim keeps of it."""
+    return hashlib.sha256(header.encode()).hexdigest()
+
+
 _ENDINGS: dict[str, Ending] = {"malformed": "malformed", "drop": "drop"}
 
 
@@ -70,14 +81,33 @@ class SimHandlers:
         self.streaming = Gauge()
         """Streamed responses currently open (a client disconnect closes its stream)."""
         self._models = models_body(OFFLINE_MODELS)
+        self.authorizations: deque[str] = deque(maxlen=_SEEN_AUTHORIZATIONS)
+        """Digests of the `Authorization` headers received, oldest first (never the value),
+        so a test can tell which key a request carried."""
+
+    def _saw(self, request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        self.authorizations.append(authorization_digest(header))
+        return header
 
     async def models(self, request: Request) -> Response:
-        """`GET /v1/models`."""
+        """`GET /v1/models`; a key starting with `REFUSED_KEY_PREFIX` gets a 401."""
+        if self._saw(request).removeprefix("Bearer ").startswith(REFUSED_KEY_PREFIX):
+            message = "Incorrect API key provided. You can find your API key in your account."
+            return _json(
+                401, error_body(message, error_type="invalid_request_error", code="invalid_api_key")
+            )
         return Response(self._models, media_type="application/json")
+
+    async def seen_authorizations(self, request: Request) -> Response:
+        """`GET /v1/debug/authorizations`: SHA-256 digests of the `Authorization` headers
+        received (chat and models requests), oldest first."""
+        return JSONResponse({"sha256": list(self.authorizations)})
 
     async def chat_completions(self, request: Request) -> Response:
         """`POST /v1/chat/completions`."""
         arrived = asyncio.get_running_loop().time()
+        self._saw(request)
         try:
             chat = await read_chat_request(request)
         except BadRequest as exc:
@@ -191,6 +221,7 @@ def create_sim_app(config: SimConfig | None = None) -> Starlette:
         routes=[
             Route("/v1/chat/completions", handlers.chat_completions, methods=["POST"]),
             Route("/v1/models", handlers.models, methods=["GET"]),
+            Route("/v1/debug/authorizations", handlers.seen_authorizations, methods=["GET"]),
         ]
     )
     app.state.sim = handlers

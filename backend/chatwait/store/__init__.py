@@ -1,17 +1,21 @@
 """SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
 
-from chatwait.store import repo
+from chatwait.store import audit, repo
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
-from chatwait.store.models import Conversation, IdempotencyKey, Run, Turn, User
+from chatwait.store.models import Battle, Conversation, IdempotencyKey, Run, Share, Turn, User, Vote
 
 __all__ = [
+    "Battle",
     "Conversation",
     "Database",
     "IdempotencyKey",
     "Run",
+    "Share",
     "Turn",
     "User",
+    "Vote",
+    "audit",
     "repo",
     "upgrade_database",
 ]

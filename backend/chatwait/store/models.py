@@ -1,5 +1,6 @@
-"""SQLAlchemy 2 tables: users and their sessions and API keys, conversations, turns, runs,
-idempotency keys.
+"""SQLAlchemy 2 tables: users and their sessions, API keys and provider keys, conversations,
+turns, runs, idempotency keys, limits and usage, votes and their battles, shares, admin
+agent toggles and the audit log.
 
 A run row is written twice: when the turn starts (status `running`) and when it ends
 (status, text, usage, timings). Nothing is written per token. At the end of a turn its
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     false,
@@ -139,6 +141,12 @@ class Turn(Base):
     been seen by clients as events the transcript does not hold (their stream restarts)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    blind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Runs are slots A, B, …: names, cost, tokens withheld until a vote or a reveal."""
+    blind_seed: Mapped[int | None] = mapped_column(Integer, default=None)
+    """Seeds the random order that gave the runs their slots."""
+    revealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    """When a blind turn was voted on or revealed: it reads with names from then on."""
 
     conversation: Mapped[Conversation] = relationship(back_populates="turns")
     runs: Mapped[list[Run]] = relationship(
@@ -173,8 +181,13 @@ class Run(Base):
     error_code: Mapped[str | None] = mapped_column(String(64), default=None)
     error_message: Mapped[str | None] = mapped_column(Text, default=None)
     error_retryable: Mapped[bool] = mapped_column(Boolean, default=False)
+    tool_calls: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    """The run's finished tool calls (`turns.records.ToolCallRecord` as JSON); None: none."""
+    reasoning: Mapped[str | None] = mapped_column(Text, default=None)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    slot: Mapped[str | None] = mapped_column(String(8), default=None)
+    """Its label in a blind turn (A, B, …); None otherwise."""
 
     turn: Mapped[Turn] = relationship(back_populates="runs")
 
@@ -197,3 +210,186 @@ class IdempotencyKey(Base):
     """SHA-256 (hex) of the request the key first came with."""
     turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TurnLease(Base):
+    """A started turn's hold on its user's limits, from admission to its `turn_done`.
+
+    Written before anything else of the turn exists (no foreign key to `turns`): the row
+    counts toward the user's concurrent turns and holds the turn's quota reservation,
+    which shrinks as each run settles. A lease its process never ended (a crash) stops
+    counting at `expires_at`.
+    """
+
+    __tablename__ = "turn_leases"
+    __table_args__ = (Index("ix_turn_leases_user_expires", "user_id", "expires_at"),)
+
+    turn_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    tokens: Mapped[int] = mapped_column(Integer, default=0)
+    """Tokens still reserved: the estimate of the runs that have not settled."""
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UsageDaily(Base):
+    """Settled usage per user, UTC day, agent and model: what quotas count.
+
+    A ledger apart from `runs`, so deleting a conversation never gives quota back.
+    """
+
+    __tablename__ = "usage_daily"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    """YYYY-MM-DD (UTC); sorts as text, so a month is a range."""
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class UserLimitOverrides(Base):
+    """An admin's per-user limits: `{name: number | "unlimited"}`; names absent = defaults."""
+
+    __tablename__ = "user_limits"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Vote(Base):
+    """A user's verdict on one turn, with what it was given to judge.
+
+    `snapshot` keeps each slot's run and its length, latency, TTFT, tokens and cost as
+    they were at the vote; the pairwise battles it implies are rows of `battles`.
+    """
+
+    __tablename__ = "votes"
+    __table_args__ = (Index("uq_votes_turn_user", "turn_id", "user_id", unique=True),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    turn_id: Mapped[str] = mapped_column(ForeignKey("turns.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    """winner | tie | both_bad | ranking"""
+    winner_run_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    ranking: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    """Run ids, best first (kind `ranking`)."""
+    blind: Mapped[bool] = mapped_column(Boolean)
+    counted: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    """Why it does not count (a slot that did not end `done`)."""
+    identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    """An answer named a model family or vendor: kept out of the blind board."""
+    time_to_vote_ms: Mapped[float | None] = mapped_column(Float, default=None)
+    snapshot: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Battle(Base):
+    """One pair of a vote: run A against run B and the outcome, with what the leaderboard
+    reads of each side (so it never joins runs)."""
+
+    __tablename__ = "battles"
+    __table_args__ = (
+        Index("ix_battles_user_created", "user_id", "created_at"),
+        Index("ix_battles_created", "created_at"),
+        Index("ix_battles_vote", "vote_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    vote_id: Mapped[str] = mapped_column(ForeignKey("votes.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(36))
+    outcome: Mapped[str] = mapped_column(String(16))
+    """a | b | tie | both_bad"""
+    blind: Mapped[bool] = mapped_column(Boolean)
+    counted: Mapped[bool] = mapped_column(Boolean)
+    identity: Mapped[bool] = mapped_column(Boolean, default=False)
+    run_a: Mapped[str] = mapped_column(String(36))
+    agent_a: Mapped[str] = mapped_column(String(64))
+    model_a: Mapped[str] = mapped_column(String(200))
+    ttft_a: Mapped[float | None] = mapped_column(Float, default=None)
+    latency_a: Mapped[float | None] = mapped_column(Float, default=None)
+    cost_a: Mapped[float | None] = mapped_column(Float, default=None)
+    run_b: Mapped[str] = mapped_column(String(36))
+    agent_b: Mapped[str] = mapped_column(String(64))
+    model_b: Mapped[str] = mapped_column(String(200))
+    ttft_b: Mapped[float | None] = mapped_column(Float, default=None)
+    latency_b: Mapped[float | None] = mapped_column(Float, default=None)
+    cost_b: Mapped[float | None] = mapped_column(Float, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Share(Base):
+    """A read-only link to a conversation, by the SHA-256 of its token only."""
+
+    __tablename__ = "shares"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hide_costs: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProviderKey(Base):
+    """A user's own key for one agent's provider, only ever stored encrypted.
+
+    AES-256-GCM under a key derived (HKDF-SHA256) from CHATWAIT_SECRET_KEY, a random nonce
+    per record, `user_id|agent|key_version` as associated data: a row copied to another
+    user or agent does not decrypt (`accounts/_key_cipher.py`).
+    """
+
+    __tablename__ = "provider_keys"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[bytes] = mapped_column(LargeBinary(12))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    key_version: Mapped[int] = mapped_column(Integer, default=1)
+    """Bumped by every `chatwait keys rotate`; part of the associated data."""
+    last4: Mapped[str] = mapped_column(String(4))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AgentSetting(Base):
+    """An admin's toggle for one agent: off, or a model allowlist within its models."""
+
+    __tablename__ = "agent_settings"
+
+    agent: Mapped[str] = mapped_column(String(64), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    models: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    """None: every model of the agent."""
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class AuditEntry(Base):
+    """One admin change: who, what, when, the state before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[str] = mapped_column(String(36))
+    actor_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    action: Mapped[str] = mapped_column(String(64))
+    """`agent.update`, `user.update`, ..."""
+    target: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

@@ -133,12 +133,14 @@ async def create_turn(
     conversation: Conversation,
     turn_id: str,
     message: str,
-    runs: Sequence[Mapping[str, str]],
+    runs: Sequence[Mapping[str, str | None]],
     owner: str,
+    blind_seed: int | None = None,
 ) -> Turn:
     """The turn and all its runs, `running`, in the caller's transaction.
 
-    Each of `runs` names its `run_id`, `agent`, `provider` and `model`.
+    Each of `runs` names its `run_id`, `agent`, `provider` and `model`, and its `slot`
+    in a blind turn (`blind_seed` set: the seed that shuffled the slots).
     """
     now = utcnow()
     turn = Turn(
@@ -148,17 +150,20 @@ async def create_turn(
         status="running",
         owner=owner,
         created_at=now,
+        blind=blind_seed is not None,
+        blind_seed=blind_seed,
     )
     session.add(turn)
     for position, run in enumerate(runs):
         session.add(
             Run(
-                id=run["run_id"],
+                id=str(run["run_id"]),
                 turn_id=turn_id,
                 position=position,
-                agent=run["agent"],
-                provider=run["provider"],
-                model=run["model"],
+                agent=str(run["agent"]),
+                provider=str(run["provider"]),
+                model=str(run["model"]),
+                slot=run.get("slot"),
                 status="running",
                 output="",
                 attempts=0,
@@ -211,6 +216,19 @@ async def owns_turn(*, session: AsyncSession, user_id: str, turn_id: str) -> boo
         .where(Turn.id == turn_id, Conversation.user_id == user_id)
     )
     return await session.scalar(query) is not None
+
+
+async def turn_blindness(
+    *, session: AsyncSession, user_id: str, turn_id: str
+) -> tuple[bool, datetime | None] | None:
+    """(blind, revealed_at) of the user's turn, or None (missing or someone else's)."""
+    query = (
+        select(Turn.blind, Turn.revealed_at)
+        .join(Conversation, Turn.conversation_id == Conversation.id)
+        .where(Turn.id == turn_id, Conversation.user_id == user_id)
+    )
+    row = (await session.execute(query)).first()
+    return None if row is None else (bool(row[0]), row[1])
 
 
 async def get_any_turn(*, session: AsyncSession, turn_id: str) -> Turn | None:

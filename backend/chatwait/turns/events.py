@@ -39,13 +39,21 @@ class TurnStarted:
     turn_id: str
     conversation_id: str
     runs: list[RunRef]
-    """In request order."""
+    """In request order; a blind turn's in slot order, each only `{run_id, slot}`."""
 
     def payload(self) -> dict[str, Any]:
+        if any(run.slot is not None for run in self.runs):
+            runs = sorted(self.runs, key=lambda run: run.slot or "")
+            return {
+                "turn_id": self.turn_id,
+                "conversation_id": self.conversation_id,
+                "blind": True,
+                "runs": [run.public() for run in runs],
+            }
         return {
             "turn_id": self.turn_id,
             "conversation_id": self.conversation_id,
-            "runs": [run.model_dump() for run in self.runs],
+            "runs": [run.public() for run in self.runs],
         }
 
 
@@ -65,9 +73,61 @@ class Delta:
     index: int
     """0-based position of this chunk within its run: (run_id, index) is unique."""
     text: str
+    slot: str | None = None
+    """The run's slot in a blind turn."""
+
+    def payload(self) -> dict[str, Any]:
+        if self.slot is None:
+            return {"run_id": self.run_id, "index": self.index, "text": self.text}
+        return {"run_id": self.run_id, "slot": self.slot, "index": self.index, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    type: ClassVar[Literal["reasoning"]] = "reasoning"
+    run_id: str
+    index: int
+    """0-based position of this chunk of reasoning within its run (apart from deltas')."""
+    text: str
 
     def payload(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "index": self.index, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    type: ClassVar[Literal["tool_call"]] = "tool_call"
+    run_id: str
+    call_id: str
+    name: str
+    arguments: str
+    """As the model wrote them: JSON text (capped like outputs)."""
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "call_id": self.call_id,
+            "name": self.name,
+            "arguments": self.arguments,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    type: ClassVar[Literal["tool_result"]] = "tool_result"
+    run_id: str
+    call_id: str
+    output: str
+    """Capped at `TOOL_OUTPUT_MAX_BYTES`, marked where cut."""
+    is_error: bool
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "call_id": self.call_id,
+            "output": self.output,
+            "is_error": self.is_error,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,5 +165,18 @@ class TurnDone:
         return {"turn_id": self.turn_id, "status": self.status}
 
 
-TurnEvent: TypeAlias = TurnStarted | RunStarted | Delta | RunDone | RunError | TurnDone
+RunEvent: TypeAlias = Delta | Reasoning | ToolCall | ToolResult
+"""What a run emits while it streams."""
+
+TurnEvent: TypeAlias = (
+    TurnStarted
+    | RunStarted
+    | Delta
+    | Reasoning
+    | ToolCall
+    | ToolResult
+    | RunDone
+    | RunError
+    | TurnDone
+)
 """Every event a turn emits."""

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, SeqRefused, TurnEventLog
+from chatwait.limits import Admission
 from chatwait.statuses import EndStatus
 from chatwait.turns.events import TurnEvent, TurnStarted, encode
 from chatwait.turns.live_run import LiveRun
@@ -39,6 +40,8 @@ class LiveTurn:
     runs_going: int = 0
     """Runs not yet ended; the turn service counts them down."""
     cancel_status: EndStatus | None = None
+    admission: Admission | None = None
+    """Its hold on the user's limits (None: no limits); its runs settle into it."""
     """Set by cancel or shutdown: the status runs still streaming will end with."""
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once `turn_started` is logged: runs emit their own events from then on."""

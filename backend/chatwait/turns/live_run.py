@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -24,8 +25,9 @@ from agents import TResponseInputItem
 
 from chatwait.providers import AttemptCounter, ResolvedAgent
 from chatwait.statuses import EndStatus
-from chatwait.turns.events import Delta, RunStarted
-from chatwait.turns.records import RunRef
+from chatwait.tools import cap_output
+from chatwait.turns.events import Delta, Reasoning, RunEvent, RunStarted, ToolCall, ToolResult
+from chatwait.turns.records import RunRef, ToolCallRecord
 
 if TYPE_CHECKING:
     from chatwait.turns.live import LiveTurn
@@ -41,10 +43,25 @@ class RunProgress:
     attempts: AttemptCounter | None = None
     input_tokens: int = 0
     output_tokens: int = 0
+    reasoning_parts: list[str] = field(default_factory=list)
+    calls: dict[str, ToolCallRecord] = field(default_factory=dict)
+    """Every tool call seen, by call id, in call order; `ended_at` set once it finished."""
 
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    @property
+    def reasoning(self) -> str | None:
+        return "".join(self.reasoning_parts) or None
+
+    def finished_calls(self) -> list[ToolCallRecord]:
+        """The calls with a result: what the stored run keeps, however it ended."""
+        return [call for call in self.calls.values() if call.ended_at is not None]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 @dataclass(eq=False)
@@ -57,13 +74,17 @@ class LiveRun:
     """The model input: this agent's history in the conversation, then the message."""
     turn: LiveTurn
     clock: Callable[[], float]
+    slot: str | None = None
+    """Its label in a blind turn (A, B, …)."""
     progress: RunProgress = field(init=False)
     dispatched: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once its first provider request has gone out, or it has ended."""
     task: asyncio.Task[None] | None = None
     """The task streaming from the provider; cancelling it ends the run."""
-    _early: list[Delta] | None = field(default_factory=list)
-    """Text that came before the turn opened; None once `open` logged it."""
+    output_max_bytes: int = 16_384
+    """`TOOL_OUTPUT_MAX_BYTES`: tool arguments and outputs are cut to this."""
+    _early: list[RunEvent] | None = field(default_factory=list)
+    """Events that came before the turn opened; None once `open` logged them."""
 
     def __post_init__(self) -> None:
         self.progress = RunProgress(started=self.clock())
@@ -74,6 +95,7 @@ class LiveRun:
             agent=self.agent.spec.name,
             provider=self.agent.provider.name,
             model=self.agent.model,
+            slot=self.slot,
         )
 
     @property
@@ -104,16 +126,52 @@ class LiveRun:
         """
         if self.progress.first_token is None:
             self.progress.first_token = self.clock()
-        delta = Delta(self.run_id, len(self.progress.parts), text)
-        keep = partial(self.progress.parts.append, text)
-        if self._early is not None:
-            self._early.append(delta)
-            keep()
+        delta = Delta(self.run_id, len(self.progress.parts), text, self.slot)
+        await self._emit(delta, partial(self.progress.parts.append, text))
+
+    async def emit_reasoning(self, text: str) -> None:
+        """Number the next chunk of reasoning into the turn and keep it (as `emit_text`)."""
+        parts = self.progress.reasoning_parts
+        await self._emit(Reasoning(self.run_id, len(parts), text), partial(parts.append, text))
+
+    async def tool_started(self, call_id: str, name: str, arguments: str) -> None:
+        """A tool call began: `tool_call`, once per call id (the SDK's stream and its
+        hooks both tell, whichever first)."""
+        if call_id in self.progress.calls:
             return
-        await self.turn.emit(delta, on_numbered=keep)
+        arguments = cap_output(arguments, self.output_max_bytes).text
+        call = ToolCallRecord(call_id=call_id, name=name, arguments=arguments, started_at=_now())
+        self.progress.calls[call_id] = call  # before any await: a result waits behind it
+        await self._emit(ToolCall(self.run_id, call_id, name, arguments), None)
+
+    async def tool_ended(
+        self, call_id: str, name: str, output: str, *, is_error: bool, arguments: str = "{}"
+    ) -> None:
+        """A tool call finished: `tool_result`, once per call id, after its `tool_call`."""
+        await self.tool_started(call_id, name, arguments)
+        call = self.progress.calls[call_id]
+        if call.output is not None:
+            return
+        call.output = cap_output(output, self.output_max_bytes).text
+        call.is_error = is_error
+        result = ToolResult(self.run_id, call_id, call.output, is_error)
+
+        def keep() -> None:
+            call.ended_at = _now()
+
+        await self._emit(result, keep)
+
+    async def _emit(self, event: RunEvent, keep: Callable[[], None] | None) -> None:
+        """Into the turn, or kept for `open` while the turn is not open yet."""
+        if self._early is not None:
+            self._early.append(event)
+            if keep is not None:
+                keep()
+            return
+        await self.turn.emit(event, on_numbered=keep)
 
     async def open(self) -> None:
-        """Log `run_started`, then the text that came before the turn opened."""
+        """Log `run_started`, then the events that came before the turn opened."""
         await self.turn.emit(RunStarted(self.run_id))
         early = self._early or []
         sent = 0

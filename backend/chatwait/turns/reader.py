@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import LoggedEvent, LogRead, TurnEventLog
 from chatwait.store import Database, repo
-from chatwait.turns.records import StartedTurn, TurnRecord
+from chatwait.turns.blind import revealing
+from chatwait.turns.records import RunRecord, StartedTurn, TurnRecord
 from chatwait.turns.transcript import replay_events
 
 CATCH_UP_SECONDS = 1.0
@@ -37,12 +38,19 @@ class TurnReader:
 
         Checked in the database before the event log is read, whichever log holds the
         turn (an unscoped resumable stream let any user read another's live stream in
-        LibreChat, CVE-2026-31950).
+        LibreChat, CVE-2026-31950). A blind turn streams blind until it is revealed, then
+        with names (`blind.revealing`).
         """
         async with self.db.session() as session:
-            if not await repo.owns_turn(session=session, user_id=user_id, turn_id=turn_id):
+            blindness = await repo.turn_blindness(session=session, user_id=user_id, turn_id=turn_id)
+            if blindness is None:
                 raise NotFound(f"turn {turn_id} does not exist")
-        return await self._open(turn_id, after)
+            runs: list[RunRecord] = []
+            if blindness[0] and blindness[1] is not None:
+                turn = await repo.get_turn(session=session, user_id=user_id, turn_id=turn_id)
+                runs = [RunRecord.from_row(run) for run in turn.runs] if turn else []
+        events = await self._open(turn_id, after)
+        return revealing(events, runs) if runs else events
 
     async def open_started(
         self, started: StartedTurn, after: int

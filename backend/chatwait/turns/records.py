@@ -40,16 +40,20 @@ class TurnRequest:
     conversation_id: str | None = None
     agents: list[str] | None = None
     models: dict[str, str] | None = None
+    blind: bool = False
 
     def fingerprint(self) -> str:
         """SHA-256 of the request's canonical JSON: "the same body" for idempotency."""
+        body: dict[str, Any] = {
+            "message": self.message,
+            "conversation_id": self.conversation_id,
+            "agents": self.agents,
+            "models": self.models or {},
+        }
+        if self.blind:  # absent when false: keys remembered before blind mode still match
+            body["blind"] = True
         canonical = json.dumps(
-            {
-                "message": self.message,
-                "conversation_id": self.conversation_id,
-                "agents": self.agents,
-                "models": self.models or {},
-            },
+            body,
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
@@ -90,10 +94,51 @@ class RunRef(BaseModel):
     agent: str
     provider: str
     model: str
+    slot: str | None = None
+    """Its label in a blind turn (A, B, …); None otherwise."""
+
+    def public(self) -> dict[str, Any]:
+        """Its entry in `turn_started`: `{run_id, slot}` only in a blind turn."""
+        if self.slot is not None:
+            return {"run_id": self.run_id, "slot": self.slot}
+        return self.model_dump(exclude={"slot"})
+
+
+WITHHELD = "withheld until the vote"
+_CARRIED_BY_EVENTS = {"output", "tool_calls", "reasoning"}
+"""Run fields a stream carries in its own events, left out of `run_done` / `run_error`."""
+
+
+class BlindRun(BaseModel):
+    """A run of a blind turn before the vote: its slot instead of agent, provider and
+    model, and no cost, tokens or provider messages (they would name the model)."""
+
+    run_id: str
+    slot: str
+    status: RunStatus = Field(description=" | ".join(RUN_STATUSES))
+    output: str = ""
+    error: RunErrorInfo | None = None
+    """Its code and whether a retry could help; the message is withheld."""
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+
+
+class ToolCallRecord(BaseModel):
+    """One tool call of a run: what the model asked, what the tool answered, when."""
+
+    call_id: str
+    name: str
+    arguments: str = Field(description="JSON text, as the model wrote it.")
+    output: str | None = Field(
+        None, description="Capped at TOOL_OUTPUT_MAX_BYTES; null while the tool runs."
+    )
+    is_error: bool = False
+    started_at: str | None = None
+    ended_at: str | None = None
 
 
 class RunRecord(RunRef):
-    """A run as clients see it, live or stored."""
+    """A run as clients see it, live or stored (`slot` is null outside blind turns)."""
 
     status: RunStatus = Field(description=" | ".join(RUN_STATUSES))
     output: str = ""
@@ -103,6 +148,12 @@ class RunRecord(RunRef):
     latency_ms: float | None = None
     ttft_ms: float | None = None
     attempts: int = 0
+    tool_calls: list[ToolCallRecord] = Field(
+        default_factory=list, description="The tool calls that finished, in call order."
+    )
+    reasoning: str | None = Field(
+        None, description="The reasoning the model showed, apart from `output`; null: none."
+    )
 
     @classmethod
     def from_row(cls, run: Run) -> RunRecord:
@@ -124,6 +175,9 @@ class RunRecord(RunRef):
             latency_ms=run.latency_ms,
             ttft_ms=run.ttft_ms,
             attempts=run.attempts,
+            tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls or []],
+            reasoning=run.reasoning,
+            slot=run.slot,
         )
 
     def row_values(self) -> dict[str, Any]:
@@ -141,17 +195,46 @@ class RunRecord(RunRef):
             "error_code": error.code if error else None,
             "error_message": error.message if error else None,
             "error_retryable": error.retryable if error else False,
+            "tool_calls": [call.model_dump(mode="json") for call in self.tool_calls] or None,
+            "reasoning": self.reasoning,
         }
 
     def ref(self) -> RunRef:
         return RunRef(
-            run_id=self.run_id, agent=self.agent, provider=self.provider, model=self.model
+            run_id=self.run_id,
+            agent=self.agent,
+            provider=self.provider,
+            model=self.model,
+            slot=self.slot,
+        )
+
+    def blind(self) -> BlindRun:
+        """The run as a blind turn shows it before the vote."""
+        error = self.error
+        if error is not None:
+            error = RunErrorInfo(code=error.code, message=WITHHELD, retryable=error.retryable)
+        assert self.slot is not None
+        return BlindRun(
+            run_id=self.run_id,
+            slot=self.slot,
+            status=self.status,
+            output=self.output,
+            error=error,
+            latency_ms=self.latency_ms,
+            ttft_ms=self.ttft_ms,
         )
 
     def event_payload(self) -> dict[str, Any]:
-        """The body of its `run_done` / `run_error` event: the run without `output` (the
-        deltas carried it)."""
-        return self.model_dump(mode="json", exclude={"output"})
+        """The body of its `run_done` / `run_error` event: the run without `output`,
+        `tool_calls` and `reasoning` (its `delta`, `tool_call`, `tool_result` and
+        `reasoning` events carried them); a blind run's slot and timings only (`BlindRun`)."""
+        if self.slot is not None:
+            return self.blind().model_dump(mode="json", exclude=_CARRIED_BY_EVENTS)
+        return self.model_dump(mode="json", exclude={*_CARRIED_BY_EVENTS, "slot"})
+
+    def revealed_payload(self) -> dict[str, Any]:
+        """The body of its terminal event once its blind turn is revealed: all of it."""
+        return self.model_dump(mode="json", exclude=_CARRIED_BY_EVENTS)
 
 
 class TurnRecord(BaseModel):
@@ -162,17 +245,28 @@ class TurnRecord(BaseModel):
     status: TurnStatus
     message: str
     created_at: str | None
-    runs: list[RunRecord]
+    runs: list[RunRecord | BlindRun]
+    """In request order; a blind turn's runs in slot order, as `BlindRun` until revealed."""
+    blind: bool = False
+    revealed_at: str | None = None
+    """When a blind turn was voted on or revealed (it reads with names since)."""
 
     @classmethod
     def from_row(cls, turn: Turn) -> TurnRecord:
+        records = [RunRecord.from_row(run) for run in turn.runs]
+        runs: list[RunRecord | BlindRun] = list(records)
+        if turn.blind:
+            records.sort(key=lambda r: r.slot or "")
+            runs = list(records) if turn.revealed_at else [r.blind() for r in records]
         return cls(
             turn_id=turn.id,
             conversation_id=turn.conversation_id,
             status=turn.status,
             message=turn.message,
             created_at=iso(turn.created_at),
-            runs=[RunRecord.from_row(run) for run in turn.runs],
+            runs=runs,
+            blind=turn.blind,
+            revealed_at=iso(turn.revealed_at),
         )
 
 

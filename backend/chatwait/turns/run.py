@@ -15,16 +15,32 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from agents import RunConfig, RunErrorHandlerInput, RunErrorHandlerResult, Runner
-from openai.types.responses import ResponseRefusalDeltaEvent, ResponseTextDeltaEvent
+from agents import (
+    MaxTurnsExceeded,
+    RunConfig,
+    RunErrorHandlerInput,
+    RunErrorHandlerResult,
+    Runner,
+    StreamEvent,
+)
+from openai.types.responses import (
+    ResponseReasoningSummaryTextDeltaEvent,
+    ResponseReasoningTextDeltaEvent,
+    ResponseRefusalDeltaEvent,
+    ResponseTextDeltaEvent,
+)
 
 from chatwait.errors import RunFailure
 from chatwait.providers import track_attempts, translate_error
 from chatwait.turns.live_run import LiveRun
 from chatwait.turns.records import RunErrorInfo, RunRecord, Usage
+from chatwait.turns.tool_events import ToolRelay, tool_error_formatter
 
 TEXT_EVENTS = (ResponseTextDeltaEvent, ResponseRefusalDeltaEvent)
 """A refusal (OpenAI's `delta.refusal`) is the model's answer too: the user reads it."""
+REASONING_EVENTS = (ResponseReasoningSummaryTextDeltaEvent, ResponseReasoningTextDeltaEvent)
+"""Reasoning as the SDK streams it: summaries (Responses; Chat Completions'
+`reasoning_content`) and reasoning text (Responses; Chat Completions' `reasoning`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,27 +51,36 @@ class RunOptions:
     tracing: bool
     time_limit: float
     """Wall-clock seconds a run may take, retries included."""
+    max_tool_rounds: int = 8
+    """Model calls of a run that may ask for tools; one more may answer (`max_turns`)."""
+    output_max_bytes: int = 16_384
+    """Tool arguments and outputs, as stored and sent, are cut to this."""
 
 
 async def relay_stream(run: LiveRun, options: RunOptions) -> None:
     """Run the agent to its final output, emitting every text chunk as it arrives."""
     progress = run.progress
     progress.attempts = track_attempts(on_first=run.request_sent)
-    agent = run.agent.provider.build_agent(
-        agent_name=run.agent.spec.name, model=run.agent.model, instructions=options.instructions
+    run.output_max_bytes = options.output_max_bytes
+    agent = run.agent.spec.build(
+        run.agent.model, default_instructions=options.instructions, api_key=run.agent.api_key
     )
+    tools = ToolRelay(run)
     result = Runner.run_streamed(
         agent,
         run.items,
-        run_config=RunConfig(tracing_disabled=not options.tracing),
+        max_turns=options.max_tool_rounds + 1,
+        hooks=tools,
+        run_config=RunConfig(
+            tracing_disabled=not options.tracing,
+            tool_not_found_behavior="return_error_to_model",
+            tool_error_formatter=tool_error_formatter,
+        ),
         error_handlers={"model_refusal": _refusal_as_answer},
     )
     try:
         async for event in result.stream_events():
-            if event.type != "raw_response_event" or not isinstance(event.data, TEXT_EVENTS):
-                continue
-            if event.data.delta:
-                await run.emit_text(event.data.delta)
+            await _relay_event(run, tools, event)
     finally:  # tokens the provider billed count even when the run then fails
         usage = result.context_wrapper.usage
         progress.input_tokens, progress.output_tokens = usage.input_tokens, usage.output_tokens
@@ -66,6 +91,18 @@ async def relay_stream(run: LiveRun, options: RunOptions) -> None:
     final = result.final_output
     if not progress.parts and isinstance(final, str) and final:
         await run.emit_text(final)
+
+
+async def _relay_event(run: LiveRun, tools: ToolRelay, event: StreamEvent) -> None:
+    """One SDK stream event as the run's `delta`, `reasoning`, `tool_call`, `tool_result`."""
+    if event.type == "raw_response_event":
+        data = event.data
+        if isinstance(data, TEXT_EVENTS) and data.delta:
+            await run.emit_text(data.delta)
+        elif isinstance(data, REASONING_EVENTS) and data.delta:
+            await run.emit_reasoning(data.delta)
+    elif event.type == "run_item_stream_event":
+        await tools.on_item(event.item)
 
 
 def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult:
@@ -91,6 +128,13 @@ async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
             retryable=True,
             status="timeout",
         )
+    except MaxTurnsExceeded:
+        failure = RunFailure(
+            f"the model still asked for tools after {options.max_tool_rounds} rounds "
+            "(MAX_TOOL_ROUNDS)",
+            code="max_tool_rounds",
+            status="error",
+        )
     except asyncio.CancelledError:
         current = asyncio.current_task()
         if not task.cancelled() or (current is not None and current.cancelling()):
@@ -102,7 +146,7 @@ async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
             exc,
             provider=run.agent.provider.name,
             started=run.progress.first_token is not None,
-            secrets=run.agent.provider.secrets(),
+            secrets=run.agent.secrets(),
         )
     finally:
         run.request_sent()  # an ended run holds up nothing
@@ -134,4 +178,6 @@ def _record(run: LiveRun, failure: RunFailure | None) -> RunRecord:
         latency_ms=round((now - progress.started) * 1000, 2),
         ttft_ms=round((ttft - progress.started) * 1000, 2) if ttft is not None else None,
         attempts=progress.attempts.count if progress.attempts else 0,
+        tool_calls=progress.finished_calls(),
+        reasoning=progress.reasoning,
     )

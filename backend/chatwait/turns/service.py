@@ -20,17 +20,22 @@ from collections.abc import Awaitable, Callable
 from agents import TResponseInputItem
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
-from chatwait.errors import Conflict, NotFound
+from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import TurnEventLog
+from chatwait.limits import Limits
+from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.store import Conversation, Database, repo
+from chatwait.turns.blind import MAX_SLOTS, assign_slots, new_seed
 from chatwait.turns.events import TurnDone, terminal_event
 from chatwait.turns.history import build_input
 from chatwait.turns.idempotency import IdempotencyKeys, KeyedStart
 from chatwait.turns.live import LiveTurn
 from chatwait.turns.live_run import LiveRun
+from chatwait.turns.quota import estimate, used
 from chatwait.turns.reader import TurnReader
 from chatwait.turns.records import RunRecord, StartedTurn, TurnRequest
 from chatwait.turns.run import RunOptions, complete_run
@@ -62,17 +67,27 @@ class TurnService:
         event_log: TurnEventLog,
         owner: str,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
+        catalog: AgentCatalog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.registry = registry
+        self.catalog = catalog or AgentCatalog(registry)
+        """Resolves each user's agents: admin toggles and their own provider keys."""
+        self.metrics = metrics or Metrics()
         self.event_log = event_log
         self.owner = owner
         self.clock = clock
+        self.limits = limits
+        """Admits each new turn (429 before anything exists) and settles its runs."""
         self.options = RunOptions(
             instructions=settings.system_prompt,
             tracing=settings.tracing_enabled,
             time_limit=settings.run_timeout_seconds,
+            max_tool_rounds=settings.max_tool_rounds,
+            output_max_bytes=settings.tool_output_max_bytes,
         )
         self.keys = IdempotencyKeys(ttl_seconds=settings.idempotency_key_hours * 3600)
         self.reader = TurnReader(event_log=event_log, db=db)
@@ -118,9 +133,21 @@ class TurnService:
         message = check_text(
             request.message, field="message", limit=self.settings.max_message_chars
         )
-        agents = self.registry.resolve_many(
-            request.agents, request.models or {}, max_agents=self.settings.max_agents_per_turn
+        agents = await self.catalog.resolve_many(
+            user_id,
+            request.agents,
+            request.models or {},
+            max_agents=self.settings.max_agents_per_turn,
         )
+        seed: int | None = None
+        slots: list[str | None] = [None] * len(agents)
+        if request.blind:
+            if not 2 <= len(agents) <= MAX_SLOTS:
+                raise ValidationFailed(
+                    f"a blind turn needs 2 to {MAX_SLOTS} agents, got {len(agents)}"
+                )
+            seed = new_seed()
+            slots = list(assign_slots(len(agents), seed))
         histories: list[list[tuple[str, str | None]]] = [[] for _ in agents]
         if request.conversation_id is not None:
             async with self.db.session() as session:
@@ -132,9 +159,10 @@ class TurnService:
                 ]
         turn = LiveTurn(repo.new_id(), "", self.event_log, user_id=user_id)
         turn.runs = [
-            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock)
-            for agent, history in zip(agents, histories, strict=True)
+            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock, slot)
+            for agent, history, slot in zip(agents, histories, slots, strict=True)
         ]
+        await self._admit(turn)
         driver = self._begin(turn)
         try:
             await _until_dispatched(turn.runs)
@@ -149,15 +177,43 @@ class TurnService:
                     message=message,
                     owner=self.owner,
                     runs=[run.ref().model_dump() for run in turn.runs],
+                    blind_seed=seed,
                 )
                 if keyed is not None:
                     await self.keys.remember(session, keyed, turn.turn_id)
         except BaseException:
             self.live.pop(turn.turn_id, None)
             driver.cancel()
+            await self._release(turn)
             raise
         await turn.open(conversation.id)
         return turn
+
+    async def _admit(self, turn: LiveTurn) -> None:
+        """Count the turn against its user's limits, or raise `LimitExceeded` (429)."""
+        if self.limits is None:
+            return
+        output = self.settings.quota_output_tokens_per_run
+        estimates = [
+            estimate(run, instructions=self.options.instructions, output_tokens=output)
+            for run in turn.runs
+        ]
+        turn.admission = await self.limits.admit(
+            user_id=turn.user_id, turn_id=turn.turn_id, estimates=estimates
+        )
+
+    async def _release(self, turn: LiveTurn) -> None:
+        """A start that failed after admission gives its place back (best effort: the
+        lease expires anyway)."""
+        if self.limits is not None and turn.admission is not None:
+            try:
+                await asyncio.shield(self.limits.release(turn.admission))
+            except Exception:
+                logger.warning("turn %s: could not release its limits lease", turn.turn_id)
+
+    async def _settle(self, session: AsyncSession, turn: LiveTurn, record: RunRecord) -> None:
+        if self.limits is not None and turn.admission is not None:
+            await self.limits.settle(session, turn.admission, used(record), run_id=record.run_id)
 
     async def _history(
         self, session: AsyncSession, user_id: str, conversation_id: str, agent: ResolvedAgent
@@ -231,6 +287,7 @@ class TurnService:
             raise
         await run.open()
         record = await execution
+        self.metrics.run_ended(record)
         turn.runs_going -= 1
         if not turn.runs_going:
             return record
@@ -239,6 +296,7 @@ class TurnService:
                 await repo.finish_run(
                     session=session, run_id=run.run_id, values=record.row_values()
                 )
+                await self._settle(session, turn, record)
         except Exception:
             logger.exception("run %s: could not persist its result", run.run_id)
         await turn.emit(terminal_event(record))
@@ -253,6 +311,7 @@ class TurnService:
         if last is not None:
             await turn.emit(terminal_event(last), publish=False)
         status = turn.cancel_status or "done"
+        self.metrics.turn_ended(status)
         await turn.emit(TurnDone(turn.turn_id, status), publish=False)
         try:
             async with self.db.session() as session:
@@ -260,6 +319,9 @@ class TurnService:
                     await repo.finish_run(
                         session=session, run_id=last.run_id, values=last.row_values()
                     )
+                    await self._settle(session, turn, last)
+                if self.limits is not None and turn.admission is not None:
+                    await self.limits.end(session, turn.admission)
                 await repo.finish_turn(
                     session=session,
                     turn_id=turn.turn_id,

@@ -10,7 +10,10 @@ from chatwait.event_log import LoggedEvent
 from chatwait.store import Turn
 from chatwait.turns.events import (
     Delta,
+    Reasoning,
     RunStarted,
+    ToolCall,
+    ToolResult,
     TurnDone,
     TurnEvent,
     TurnStarted,
@@ -38,8 +41,9 @@ def parse_transcript(text: str) -> list[LoggedEvent]:
 def replay_events(turn: Turn) -> list[LoggedEvent]:
     """The turn's events from the database: its stored transcript, else rebuilt from rows.
 
-    A turn without a transcript (its process died) is rebuilt: each run's persisted text
-    as one delta, its terminal event, then `turn_done`.
+    A turn without a transcript (its process died) is rebuilt: each run's persisted
+    reasoning as one `reasoning`, its finished tool calls, its text as one delta, its
+    terminal event, then `turn_done`.
     """
     if turn.transcript:
         return parse_transcript(turn.transcript)
@@ -47,8 +51,14 @@ def replay_events(turn: Turn) -> list[LoggedEvent]:
     events: list[TurnEvent] = [TurnStarted(turn.id, turn.conversation_id, [r.ref() for r in runs])]
     for run in runs:
         events.append(RunStarted(run.run_id))
+        if run.reasoning:
+            events.append(Reasoning(run.run_id, 0, run.reasoning))
+        for call in run.tool_calls:
+            events.append(ToolCall(run.run_id, call.call_id, call.name, call.arguments))
+            output = call.output or ""
+            events.append(ToolResult(run.run_id, call.call_id, output, call.is_error))
         if run.output:
-            events.append(Delta(run.run_id, 0, run.output))
+            events.append(Delta(run.run_id, 0, run.output, run.slot))
         if run.status != "running":
             events.append(terminal_event(run))
     if turn.status != "running":

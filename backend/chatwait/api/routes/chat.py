@@ -7,16 +7,24 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from sse_starlette import EventSourceResponse
 
 from chatwait.api.deps import CurrentUser, RuntimeDep
-from chatwait.api.schemas import ERROR_RESPONSES, CancelResponse, ChatRequest, TurnRecord
+from chatwait.api.ratelimit import ratelimit_headers
+from chatwait.api.schemas import (
+    ERROR_RESPONSES,
+    CancelResponse,
+    ChatRequest,
+    ErrorBody,
+    TurnRecord,
+)
 from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
+from chatwait.api.sse_schema import TURN_EVENT_STREAM
 from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.runtime import Runtime
-from chatwait.turns import TurnRequest
+from chatwait.turns import StartedTurn, TurnRequest
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -24,10 +32,23 @@ MAX_SEQ = 2**31 - 1
 _SEQ = re.compile(r"[0-9]{1,10}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 """1-255 visible ASCII characters (no spaces): what a client can put in a header as is."""
+LIMIT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Over a limit (`rate_limited`, `quota_exceeded`): nothing was started. "
+        "`Retry-After` says when to retry; `RateLimit-Policy` / `RateLimit` (IETF draft) "
+        "give every limit's state, as successful starts do too.",
+    }
+}
+START_RESPONSES = {**ERROR_RESPONSES, **LIMIT_RESPONSE}
 SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"text/event-stream": {}}, "description": "Turn events (see specs/sse.md)"},
+    200: {
+        "content": {"text/event-stream": {"schema": TURN_EVENT_STREAM}},
+        "description": "Turn events (see specs/sse.md)",
+    },
     **ERROR_RESPONSES,
 }
+START_SSE_RESPONSE = {**SSE_RESPONSE, **LIMIT_RESPONSE}
 
 
 def _turn_request(body: ChatRequest) -> TurnRequest:
@@ -36,6 +57,7 @@ def _turn_request(body: ChatRequest) -> TurnRequest:
         conversation_id=str(body.conversation_id) if body.conversation_id else None,
         agents=body.agents,
         models=body.models,
+        blind=body.blind,
     )
 
 
@@ -60,8 +82,22 @@ IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
 LastEventId = Annotated[str | None, Header(alias="Last-Event-ID")]
 
 
+async def _limit_headers(runtime: Runtime, started: StartedTurn, user_id: str) -> dict[str, str]:
+    """`RateLimit` after this start: the turn's own count, or (an attach counts nothing)
+    the user's limits as they stand."""
+    if runtime.limits is None:
+        return {}
+    live = started.live
+    if live is not None and live.admission is not None and not started.attached:
+        return ratelimit_headers(live.admission.states)
+    return ratelimit_headers(await runtime.limits.states(user_id))
+
+
 async def _stream(
-    runtime: Runtime, opening: Awaitable[AsyncIterator[list[LoggedEvent]]], turn_id: str
+    runtime: Runtime,
+    opening: Awaitable[AsyncIterator[list[LoggedEvent]]],
+    turn_id: str,
+    headers: dict[str, str] | None = None,
 ) -> EventSourceResponse:
     """SSE of a reader; a log that cannot be read gives a stream ending in an `error` event."""
     try:
@@ -71,29 +107,37 @@ async def _stream(
     return TurnEventStream(
         framed(events, retry_ms=runtime.settings.sse_retry_ms),
         turn_id=turn_id,
+        open_streams=runtime.metrics.open_streams,
         ping=runtime.settings.sse_ping_seconds,
         send_timeout=runtime.settings.sse_send_timeout_seconds or None,
         sep=SEPARATOR,
-        headers={"X-Turn-Id": turn_id, "Cache-Control": "no-cache"},
+        headers={"X-Turn-Id": turn_id, "Cache-Control": "no-cache", **(headers or {})},
         # On SIGTERM a live turn ends within the grace period: let its stream carry
         # `turn_done` instead of being cut when the server starts to exit.
         shutdown_grace_period=runtime.settings.shutdown_grace_seconds + 1,
     )
 
 
-@router.post("/wait", response_model=TurnRecord, responses=ERROR_RESPONSES)
+@router.post("/wait", response_model=TurnRecord, responses=START_RESPONSES)
 async def chat_wait(
-    body: ChatRequest, runtime: RuntimeDep, user: CurrentUser, idempotency_key: IdempotencyKey
+    body: ChatRequest,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    idempotency_key: IdempotencyKey,
+    response: Response,
 ) -> TurnRecord:
-    """Run a turn and answer once, with every run's final output and metadata."""
+    """Run a turn and answer once, with every run's final output and metadata.
+
+    Over a limit: 429 `rate_limited` / `quota_exceeded` before anything is created."""
     started = await runtime.turns.start(
         _turn_request(body), user_id=user.user_id, idempotency_key=idempotency_key
     )
+    response.headers.update(await _limit_headers(runtime, started, user.user_id))
     await runtime.turns.wait(started)
     return await runtime.reader.record(started.turn_id, user_id=user.user_id)
 
 
-@router.post("/streaming", response_class=EventSourceResponse, responses=SSE_RESPONSE)
+@router.post("/streaming", response_class=EventSourceResponse, responses=START_SSE_RESPONSE)
 async def chat_streaming(
     body: ChatRequest,
     runtime: RuntimeDep,
@@ -104,14 +148,16 @@ async def chat_streaming(
     """Run a turn and stream its events; the turn goes on if the client leaves.
 
     With an `Idempotency-Key` an earlier request already used, this streams that turn
-    instead: from the start, or after `Last-Event-ID`.
+    instead: from the start, or after `Last-Event-ID` (counting nothing against limits).
+    Over a limit: 429 JSON before any stream opens.
     """
     started = await runtime.turns.start(
         _turn_request(body), user_id=user.user_id, idempotency_key=idempotency_key
     )
     after = _resume_point(last_event_id, None) if started.attached else 0
+    headers = await _limit_headers(runtime, started, user.user_id)
     opening = runtime.reader.open_started(started, after)
-    return await _stream(runtime, opening, started.turn_id)
+    return await _stream(runtime, opening, started.turn_id, headers)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:

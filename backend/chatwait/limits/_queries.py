@@ -1,0 +1,168 @@
+"""The limits layer's SQL: leases, the usage ledger, overrides (every call takes the user)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatwait.store.models import TurnLease, UsageDaily, User, UserLimitOverrides, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A user's live leases: running turns and what they still reserve."""
+
+    turns: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    tokens_today: int = 0
+    cost_month: float = 0.0
+
+
+async def lock_user(*, session: AsyncSession, user_id: str) -> None:
+    """Serialise a user's admissions (Postgres row lock; SQLite has one writer anyway)."""
+    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+async def overrides(*, session: AsyncSession, user_id: str) -> dict[str, Any]:
+    row = await session.get(UserLimitOverrides, user_id)
+    return dict(row.overrides) if row is not None else {}
+
+
+async def all_overrides(*, session: AsyncSession) -> dict[str, dict[str, Any]]:
+    rows = await session.scalars(select(UserLimitOverrides))
+    return {row.user_id: dict(row.overrides) for row in rows}
+
+
+async def save_overrides(*, session: AsyncSession, user_id: str, values: dict[str, Any]) -> None:
+    row = await session.get(UserLimitOverrides, user_id)
+    if row is None:
+        session.add(UserLimitOverrides(user_id=user_id, overrides=values))
+    else:
+        row.overrides = values
+        row.updated_at = utcnow()
+
+
+async def held(*, session: AsyncSession, user_id: str, now: datetime) -> Held:
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(TurnLease.tokens), 0),
+        func.coalesce(func.sum(TurnLease.cost_usd), 0.0),
+    ).where(TurnLease.user_id == user_id, TurnLease.expires_at > now)
+    turns, tokens, cost = (await session.execute(query)).one()
+    return Held(int(turns), int(tokens), float(cost))
+
+
+async def settled(*, session: AsyncSession, user_id: str, day: str, month_start: str) -> Settled:
+    query = select(
+        func.coalesce(
+            func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens).filter(
+                UsageDaily.day == day
+            ),
+            0,
+        ),
+        func.coalesce(func.sum(UsageDaily.cost_usd), 0.0),
+    ).where(UsageDaily.user_id == user_id, UsageDaily.day >= month_start)
+    tokens, cost = (await session.execute(query)).one()
+    return Settled(int(tokens), float(cost))
+
+
+async def add_lease(
+    *,
+    session: AsyncSession,
+    turn_id: str,
+    user_id: str,
+    tokens: int,
+    cost_usd: float,
+    expires_at: datetime,
+) -> None:
+    session.add(
+        TurnLease(
+            turn_id=turn_id,
+            user_id=user_id,
+            tokens=tokens,
+            cost_usd=cost_usd,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+
+
+async def shrink_lease(
+    *, session: AsyncSession, turn_id: str, tokens: int, cost_usd: float
+) -> None:
+    """A run settled: its reservation is no longer held."""
+    await session.execute(
+        update(TurnLease)
+        .where(TurnLease.turn_id == turn_id)
+        .values(tokens=TurnLease.tokens - tokens, cost_usd=TurnLease.cost_usd - cost_usd)
+    )
+
+
+async def drop_lease(*, session: AsyncSession, turn_id: str) -> None:
+    await session.execute(delete(TurnLease).where(TurnLease.turn_id == turn_id))
+
+
+async def drop_all_leases(*, session: AsyncSession) -> int:
+    """A lone process starting: every lease is a previous process's turn."""
+    result = await session.execute(delete(TurnLease))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def add_usage(
+    *,
+    session: AsyncSession,
+    user_id: str,
+    day: str,
+    agent: str,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cost_usd: float,
+) -> None:
+    """Add one run to the ledger: an upsert, so parallel runs never collide on a row."""
+    values = {
+        "user_id": user_id,
+        "day": day,
+        "agent": agent,
+        "model": model,
+        "runs": 1,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cost_usd": cost_usd,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(UsageDaily).values(**values)
+    table = UsageDaily.__table__.c
+    statement = statement.on_conflict_do_update(
+        index_elements=["user_id", "day", "agent", "model"],
+        set_={
+            name: table[name] + statement.excluded[name]
+            for name in ("runs", "input_tokens", "output_tokens", "cost_usd")
+        },
+    )
+    await session.execute(statement)
+
+
+async def ledger(*, session: AsyncSession, user_id: str | None, since: str) -> list[UsageDaily]:
+    """Ledger rows from day `since` on: one user's, or everyone's (`None`)."""
+    query = select(UsageDaily).where(UsageDaily.day >= since)
+    if user_id is not None:
+        query = query.where(UsageDaily.user_id == user_id)
+    return list(await session.scalars(query.order_by(UsageDaily.agent, UsageDaily.model)))
+
+
+async def users(*, session: AsyncSession) -> list[tuple[str, str | None]]:
+    """(id, email) of every user, oldest first."""
+    rows = await session.execute(select(User.id, User.email).order_by(User.created_at))
+    return [(user_id, email) for user_id, email in rows]

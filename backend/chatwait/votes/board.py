@@ -1,0 +1,109 @@
+"""The leaderboard: counted battles from the database, fitted by `compare`, cached.
+
+A board is computed on the server from the battle rows alone (no join) and kept for
+`LEADERBOARD_CACHE_SECONDS`; a vote in this process clears every cached board at once
+(another replica's vote shows within the cache time). The fit runs in a worker thread so
+a board over 100,000 votes never stalls the event loop's streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from chatwait.compare import standings
+from chatwait.compare.table import BattleTable, table_from_columns
+from chatwait.store import Database
+from chatwait.store import votes as store
+from chatwait.votes.records import Leaderboard, LeaderboardRow
+
+Scope = Literal["me", "all"]
+Board = Literal["blind", "all"]
+
+
+def _table(rows: Sequence[Any]) -> BattleTable:
+    """Battle rows (`store.votes.BATTLE_COLUMNS`) as columns."""
+    columns = [[row[i] for row in rows] for i in range(9)]
+    return table_from_columns(
+        columns[1],
+        columns[5],
+        columns[0],
+        (columns[2], columns[3], columns[4]),
+        (columns[6], columns[7], columns[8]),
+    )
+
+
+def compute(rows: Sequence[Any], *, min_battles: int) -> list[LeaderboardRow]:
+    """Leaderboard rows from battle rows (`store.votes.BATTLE_COLUMNS`)."""
+    items = []
+    for row in standings(_table(rows), min_battles=min_battles):
+        agent, model = row.key.split(store.KEY_SEPARATOR, 1)
+        items.append(
+            LeaderboardRow(
+                model=model,
+                agent=agent,
+                rating=round(row.rating, 1),
+                ci_low=round(row.ci_low, 1),
+                ci_high=round(row.ci_high, 1),
+                rank=row.rank,
+                battles=row.battles,
+                wins=row.wins,
+                ties=row.ties,
+                losses=row.losses,
+                win_rate=round(row.win_rate, 4),
+                median_ttft_ms=row.median_ttft_ms,
+                median_latency_ms=row.median_latency_ms,
+                mean_cost_usd=row.mean_cost_usd,
+                cost_per_win=row.cost_per_win,
+            )
+        )
+    return items
+
+
+class LeaderboardCache:
+    """Boards by (scope, user, since, board), each for `ttl` seconds."""
+
+    def __init__(self, *, db: Database, min_battles: int, ttl: float) -> None:
+        self.db = db
+        self.min_battles = min_battles
+        self.ttl = ttl
+        self._boards: dict[tuple[Any, ...], tuple[float, Leaderboard]] = {}
+
+    def clear(self) -> None:
+        self._boards.clear()
+
+    async def get(
+        self, *, scope: Scope, user_id: str, since: datetime | None, board: Board
+    ) -> Leaderboard:
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        key = (scope, user_id if scope == "me" else None, since, board)
+        now = time.monotonic()
+        cached = self._boards.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self.db.session() as session:
+            rows = await store.counted_battles(
+                session=session,
+                user_id=user_id if scope == "me" else None,
+                since=since,
+                blind_only=board == "blind",
+            )
+        items = await asyncio.to_thread(compute, rows, min_battles=self.min_battles)
+        result = Leaderboard(
+            items=items,
+            scope=scope,
+            board=board,
+            since=since.isoformat() if since else None,
+            battles=len(rows),
+            min_battles=self.min_battles,
+            computed_at=datetime.now(UTC).isoformat(),
+        )
+        if self.ttl > 0:
+            if len(self._boards) > 1024:
+                self._boards.clear()
+            self._boards[key] = (now + self.ttl, result)
+        return result

@@ -1,0 +1,57 @@
+"""The shapes of votes and leaderboards as clients see them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from chatwait.turns import TurnRecord
+
+
+class VoteResult(BaseModel):
+    """What a vote stored, and the turn it revealed."""
+
+    vote_id: str
+    turn_id: str
+    kind: str = Field(description="winner | tie | both_bad | ranking")
+    winner_run_id: str | None
+    ranking: list[str] | None = Field(None, description="Run ids, best first.")
+    blind: bool
+    battles: int = Field(description="Pairwise battles the vote implies.")
+    counted: bool = Field(description="Whether the battles count on the leaderboard.")
+    reason: str | None = Field(None, description="Why they do not count.")
+    identity: bool = Field(
+        description="An answer named a model family or vendor: not on the blind board."
+    )
+    time_to_vote_ms: float | None
+    turn: TurnRecord
+
+
+class LeaderboardRow(BaseModel):
+    model: str
+    agent: str
+    rating: float = Field(description="Bradley–Terry, Elo scale (400 points = 10:1 odds).")
+    ci_low: float = Field(description="95 % interval, low end.")
+    ci_high: float
+    rank: int | None = Field(
+        description="1 + models whose interval lies wholly above; null below the minimum "
+        "battles (LEADERBOARD_MIN_BATTLES)."
+    )
+    battles: int
+    wins: int
+    ties: int = Field(description="Ties and both-bad votes (each half a win).")
+    losses: int
+    win_rate: float
+    median_ttft_ms: float | None
+    median_latency_ms: float | None
+    mean_cost_usd: float | None = Field(description="Per answer, over answers with a price.")
+    cost_per_win: float | None
+
+
+class Leaderboard(BaseModel):
+    items: list[LeaderboardRow]
+    scope: str
+    board: str = Field(description="blind: blind battles that named no model | all")
+    since: str | None
+    battles: int = Field(description="Counted battles the board is fitted to.")
+    min_battles: int
+    computed_at: str

@@ -1,0 +1,108 @@
+"""Limits in the chat: why a turn was refused and when to retry, and the `/usage` table."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chainlit.types import CommandDict
+
+from .api import ApiError
+
+__all__ = ["USAGE_COMMAND", "refusal_text", "usage_markdown", "wait_text", "wants_usage"]
+
+USAGE_COMMAND = CommandDict(
+    id="usage",
+    description="Show my limits and usage",
+    icon="gauge",
+    button=False,
+    persistent=False,
+    selected=False,
+)
+"""In the composer's command menu."""
+BAR_WIDTH = 10
+_ROWS = (
+    ("turns_per_minute", "Turns this minute"),
+    ("concurrent_turns", "Turns running now"),
+    ("tokens_per_day", "Tokens today (UTC)"),
+    ("cost_usd_per_month", "Cost this month (UTC)"),
+)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def wait_text(seconds: int) -> str:
+    """`41 s`, `3 min`, `5 h 20 min`."""
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def refusal_text(exc: ApiError, now: Callable[[], dt.datetime] = _now) -> str:
+    """What the panes say when the backend refused to start a turn (429)."""
+    kind = "Quota reached" if exc.code == "quota_exceeded" else "Too many turns"
+    text = f"{kind}, so this message was not sent ({exc.message.rstrip('.')})."
+    if exc.retry_after:
+        at = (now() + dt.timedelta(seconds=exc.retry_after)).strftime("%H:%M:%S UTC")
+        text += f" Send it again at {at} (in {wait_text(exc.retry_after)})."
+    return text
+
+
+def _amount(name: str, value: float | None) -> str:
+    if value is None:
+        return "unlimited"
+    if name == "cost_usd_per_month":
+        return f"${value:,.4f}".rstrip("0").rstrip(".")
+    return f"{int(value):,}"
+
+
+def _bar(used: float, limit: float | None) -> str:
+    if not limit:
+        return ""
+    filled = min(BAR_WIDTH, round(BAR_WIDTH * used / limit))
+    return "▰" * filled + "▱" * (BAR_WIDTH - filled) + " "
+
+
+def _resets(value: str | None) -> str:
+    if not value:
+        return "when a turn ends"
+    moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.strftime("%d %b %H:%M UTC")
+
+
+def usage_markdown(report: Mapping[str, Any]) -> str:
+    """`GET /me/usage` as a small table: a bar per limit, then today's usage by agent."""
+    lines = ["**Your limits and usage**", "", "| | used | limit | resets |", "|---|---|---|---|"]
+    limits = report.get("limits") or {}
+    for name, label in _ROWS:
+        entry = limits.get(name) or {}
+        used, limit = entry.get("used", 0), entry.get("limit")
+        reserved = entry.get("reserved") or 0
+        held = f" (+{_amount(name, reserved)} reserved)" if reserved else ""
+        lines.append(
+            f"| {label} | {_bar(used + reserved, limit)}{_amount(name, used)}{held} "
+            f"| {_amount(name, limit)} | {_resets(entry.get('resets_at'))} |"
+        )
+    rows = (report.get("today") or {}).get("by_agent_model") or []
+    if rows:
+        lines += ["", "Today by agent and model:"]
+        lines += [
+            f"- {row['agent']} · {row['model']}: {row['tokens']:,} tokens, "
+            f"{row['runs']} run{'' if row['runs'] == 1 else 's'}"
+            for row in rows
+        ]
+    month = report.get("this_month") or {}
+    if month.get("cost_usd"):
+        lines.append(f"\nThis month: ${month['cost_usd']:,.4f}")
+    return "\n".join(lines)
+
+
+def wants_usage(command: str | None, text: str) -> bool:
+    """The composer's `usage` command, or a message that is just `/usage`."""
+    return command == USAGE_COMMAND["id"] or text.strip().lower() == "/usage"

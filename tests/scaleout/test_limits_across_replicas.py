@@ -1,0 +1,70 @@
+"""One user's limits hold across two replicas sharing Postgres and Redis.
+
+The rate window lives in Redis (the `limits` library's async storage), concurrency and
+quota leases in the shared database: turns alternated between replicas A and B count
+together, and a turn running on A takes the place B would have given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+
+from tests.scaleout._replicas import Cluster, cluster
+from tests.support.sse import read_stream
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+
+QUICK = {"message": "count me", "agents": ["offline"]}
+HANG = {"message": "hold", "agents": ["offline"], "models": {"offline": "fault-hang"}}
+
+
+@pytest.fixture(scope="module")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres_admin_url: str
+) -> Iterator[Cluster]:
+    with cluster(
+        tmp_path_factory.mktemp("limits"),
+        redis_url=redis_url,
+        postgres_admin_url=postgres_admin_url,
+        LIMIT_TURNS_PER_MINUTE="3",
+        LIMIT_CONCURRENT_TURNS="1",
+        PROVIDER_TIMEOUT_SECONDS="120",
+    ) as group:
+        group.start("a", "b")
+        yield group
+
+
+def test_the_limits_hold_across_replicas(pair: Cluster) -> None:
+    with (
+        httpx.Client(base_url=pair["a"].base_url, timeout=30) as a,
+        httpx.Client(base_url=pair["b"].base_url, timeout=30) as b,
+    ):
+        # Concurrency: the turn running on A leaves B no place.
+        with connect_sse(a, "POST", "/chat/streaming", json=HANG) as source:
+            assert source.response.status_code == 200
+            events = source.iter_sse()
+            turn_id = json.loads(next(events).data)["turn_id"]
+            refused = b.post("/chat/wait", json=QUICK)
+            assert refused.status_code == 429
+            assert refused.json()["error"]["limit"] == "concurrent_turns"
+            assert b.get("/me/usage").json()["limits"]["concurrent_turns"]["used"] == 1
+            assert b.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
+            assert any(sse.event == "turn_done" for sse in events)
+
+        # Rate: 1 turn on A above, then B, A: three in the minute; the fourth is refused
+        # on either replica.
+        assert b.post("/chat/wait", json=QUICK).status_code == 200
+        assert a.post("/chat/wait", json=QUICK).status_code == 200
+        for replica in (b, a):
+            refused = replica.post("/chat/wait", json=QUICK)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["limit"] == "turns_per_minute"
+            assert refused.headers["RateLimit"].startswith('"turns";r=0;t=')
+        usage = a.get("/me/usage").json()["limits"]["turns_per_minute"]
+        assert usage["used"] == 3 and usage["remaining"] == 0
+        assert read_stream(a, "GET", f"/chat/streaming/{turn_id}")[-1].type == "turn_done"
