@@ -92,6 +92,22 @@ def test_a_blind_battle_from_prompt_to_vote_to_reveal(page: Page, server: ChildS
     assert refused.status_code == 409
 
 
+def test_a_blind_turn_reopened_from_history_can_still_be_voted_on(
+    page: Page, server: ChildServer
+) -> None:
+    body = {"message": "Blind, then reopened", "agents": ["offline", "offline-2"], "blind": True}
+    record = httpx.post(f"{server.base_url}/chat/wait", json=body, timeout=60).json()
+    open_chat(page, server.base_url)
+    page.goto(f"{server.base_url}/thread/{record['conversation_id']}")
+    turn = page.locator(".cw-turn").first
+    expect(turn).to_have_attribute("data-turn-id", record["turn_id"], timeout=30_000)
+    expect(turn.locator(".cw-pane-agent")).to_have_text(["Answer A", "Answer B"])
+    turn.locator('.cw-vote[data-winner="tie"]').click()
+    expect(turn.locator(".cw-vote-notice")).to_contain_text("a tie", timeout=30_000)
+    named = httpx.get(f"{server.base_url}/chat/turns/{record['turn_id']}").json()
+    expect(turn.locator(".cw-pane-agent")).to_have_text([r["agent"] for r in named["runs"]])
+
+
 def battle(server: ChildServer, winner: str) -> None:
     """One blind battle over HTTP, voted on."""
     body = {"message": "Say hello", "agents": ["offline", "offline-2"], "blind": True}
