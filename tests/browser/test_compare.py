@@ -11,7 +11,14 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.server import chatwait_server
-from tests.browser.ui import STREAM_TIMEOUT_MS, open_chat, send, turn_id, wait_until_finished
+from tests.browser.ui import (
+    STREAM_TIMEOUT_MS,
+    choose_mode,
+    open_chat,
+    send,
+    turn_id,
+    wait_until_finished,
+)
 from tests.support.processes import ChildServer
 
 pytestmark = pytest.mark.browser
@@ -90,6 +97,22 @@ def test_a_blind_battle_from_prompt_to_vote_to_reveal(page: Page, server: ChildS
         f"{server.base_url}/chat/turns/{turn_id(second)}/vote", json={"winner": "A"}
     )
     assert refused.status_code == 409
+
+
+def test_a_blind_battle_in_wait_mode_is_voted_on_like_a_streamed_one(
+    page: Page, server: ChildServer
+) -> None:
+    open_chat(page, server.base_url)
+    choose_mode(page, "Wait")
+    page.locator("#command-blind").click()
+    turn = send(page, "Wait for both, blind")
+    expect(turn).to_have_attribute("data-blind", "true")
+    expect(turn.locator(".cw-pane-agent")).to_have_text(["Answer A", "Answer B"])
+    wait_until_finished(turn)
+    assert "offline" not in turn.inner_text()
+    turn.locator('.cw-vote[data-winner="both_bad"]').click()
+    expect(turn.locator(".cw-vote-notice")).to_contain_text("both bad", timeout=30_000)
+    expect(turn.locator('.cw-pane[data-hidden="false"]')).to_have_count(2)
 
 
 def test_a_blind_turn_reopened_from_history_can_still_be_voted_on(
