@@ -73,18 +73,18 @@ def mode_picker(selected: str) -> cl.Mode:
 
 
 def settings_widgets(agents: Sequence[AgentInfo], choices: Choices) -> list[InputWidget]:
-    """One on/off switch and one model select per agent; unavailable ones say why."""
+    """One on/off switch and one model select per agent; unavailable ones say why,
+    configured ones which tools they have."""
     values = choices.settings_values(agents)
     widgets: list[InputWidget] = []
     for agent in agents:
-        reason = f"Unavailable: {agent.reason}" if not agent.available else None
         widgets.append(
             Switch(
                 id=AGENT_PREFIX + agent.name,
                 label=f"{agent.name} ({agent.provider})",
                 initial=values[AGENT_PREFIX + agent.name],
                 disabled=not agent.available,
-                description=reason or f"Answer with {agent.name}.",
+                description=agent.description(),
             )
         )
         if agent.models:

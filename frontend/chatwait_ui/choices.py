@@ -38,6 +38,31 @@ class AgentInfo:
     models: tuple[str, ...]
     available: bool
     reason: str | None = None
+    configured: bool = False
+    """From the server's config file (its own instructions and tools)."""
+    tools: tuple[str, ...] = ()
+    servers_down: tuple[str, ...] = ()
+    """Its MCP servers that are not up, each as `name (reason)`."""
+
+    def description(self) -> str:
+        """What the settings say under its switch: why it is off, or what it can use."""
+        if not self.available:
+            return f"Unavailable: {self.reason}"
+        parts = ["Configured agent." if self.configured else f"Answer with {self.name}."]
+        if self.tools:
+            parts.append("Tools: " + ", ".join(self.tools) + ".")
+        if self.servers_down:
+            parts.append("Down: " + ", ".join(self.servers_down) + ".")
+        return " ".join(parts)
+
+
+def _servers_down(item: Mapping[str, Any]) -> tuple[str, ...]:
+    down = []
+    for server in item.get("mcp_servers") or ():
+        if isinstance(server, Mapping) and not server.get("up", True):
+            reason = server.get("reason") or server.get("state") or "down"
+            down.append(f"{server.get('name')} ({reason})")
+    return tuple(down)
 
 
 def parse_models(body: Mapping[str, Any]) -> tuple[list[AgentInfo], list[str]]:
@@ -50,6 +75,9 @@ def parse_models(body: Mapping[str, Any]) -> tuple[list[AgentInfo], list[str]]:
             models=tuple(str(m) for m in item.get("models") or ()),
             available=bool(item.get("available", True)),
             reason=item.get("reason"),
+            configured=bool(item.get("configured", False)),
+            tools=tuple(str(t) for t in item.get("tools") or ()),
+            servers_down=_servers_down(item),
         )
         for item in body.get("agents") or []
     ]

@@ -21,10 +21,15 @@ def test_cors_allows_configured_origins_only(tmp_path: Path) -> None:
 
 
 def test_run_wall_clock_ends_a_hanging_run_as_timeout(tmp_path: Path) -> None:
-    with running_app(tmp_path, RUN_TIMEOUT_SECONDS=1.0, PROVIDER_TIMEOUT_SECONDS=60.0) as (
-        url,
-        _,
-    ):
+    # the healthy run is a 5-token answer at once: well inside the limit even on a busy box
+    with running_app(
+        tmp_path,
+        RUN_TIMEOUT_SECONDS=3.0,
+        PROVIDER_TIMEOUT_SECONDS=60.0,
+        SIM_TTFT_MS=0,
+        SIM_TOKENS_PER_SECOND=1000,
+        SIM_ANSWER_TOKENS=5,
+    ) as (url, _):
         body = httpx.post(
             f"{url}/chat/wait",
             json={
@@ -37,7 +42,7 @@ def test_run_wall_clock_ends_a_hanging_run_as_timeout(tmp_path: Path) -> None:
         healthy, hung = body["runs"]
         assert healthy["status"] == "done"
         assert hung["status"] == "timeout" and hung["error"]["code"] == "timeout"
-        assert hung["latency_ms"] >= 1000
+        assert hung["latency_ms"] >= 3000
 
 
 def test_no_tracing_export_warning_without_a_key(

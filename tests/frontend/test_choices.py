@@ -89,3 +89,32 @@ def test_choices_survive_conversation_metadata_and_backend_changes() -> None:
 def test_planned_panes_follow_the_chosen_order() -> None:
     choices = Choices("streaming", ["offline-2", "offline"], {"offline": "fault-500"})
     assert choices.planned() == [("offline-2", ""), ("offline", "fault-500")]
+
+
+def test_configured_agents_say_which_tools_they_have_and_which_servers_are_down() -> None:
+    body = {
+        "agents": [
+            {
+                "name": "helper",
+                "provider": "offline",
+                "default_model": "offline-tools",
+                "models": ["offline-tools"],
+                "available": True,
+                "configured": True,
+                "tools": ["calculator", "current_time", "search_docs"],
+                "mcp_servers": [
+                    {"name": "docs", "up": False, "state": "failed", "reason": "exited 1"},
+                    {"name": "files", "up": True, "state": "up", "reason": None},
+                ],
+            },
+            {"name": "openai", "provider": "openai", "available": False, "reason": "no key"},
+            {"name": "offline", "provider": "offline", "available": True},
+        ],
+        "default_agents": ["offline"],
+    }
+    helper, openai, offline = parse_models(body)[0]
+    assert helper.description() == (
+        "Configured agent. Tools: calculator, current_time, search_docs. Down: docs (exited 1)."
+    )
+    assert openai.description() == "Unavailable: no key"
+    assert offline.description() == "Answer with offline."

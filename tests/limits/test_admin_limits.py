@@ -62,6 +62,18 @@ def test_an_override_limits_that_user_only(server: tuple[httpx.Client, Account])
     restored = client.patch(f"/admin/users/{limited.id}", json=back, headers=admin.auth)
     assert restored.json()["limits"] == {"tokens_per_day": "unlimited"}
 
+    audit = client.get("/admin/audit", headers=admin.auth).json()["entries"]
+    changes = [e for e in audit if e["action"] == "user.limits"]
+    assert [(e["target"], e["before"], e["after"]) for e in changes[:2]] == [
+        (
+            f"user:{limited.id}",
+            {"limits": patched.json()["limits"]},
+            {"limits": restored.json()["limits"]},
+        ),
+        (f"user:{limited.id}", {"limits": {}}, {"limits": patched.json()["limits"]}),
+    ]
+    assert changes[0]["actor_id"] == admin.id
+
 
 def test_only_admins_see_usage_or_set_limits(server: tuple[httpx.Client, Account]) -> None:
     client, _ = server

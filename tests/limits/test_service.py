@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from chatwait.catalog import Actor
 from chatwait.config import Settings
 from chatwait.limits import Limits, QuotaExceeded, RateLimited, RunEstimate, RunUsage
 from chatwait.store import Database, repo
 from tests.support.databases import throwaway_database
+
+ADMIN = Actor("admin-id", "admin@example.com")
 
 
 class Clock:
@@ -112,13 +115,13 @@ async def test_overrides_beat_defaults_per_user(database: Database) -> None:
     clock = Clock()
     limits = _limits(database, clock, LIMIT_CONCURRENT_TURNS=1)
     strict, free = await _user(database, "strict"), await _user(database, "free")
-    await limits.set_overrides(strict, {"concurrent_turns": 0})
-    await limits.set_overrides(free, {"concurrent_turns": "unlimited"})
+    await limits.set_overrides(strict, {"concurrent_turns": 0}, actor=ADMIN)
+    await limits.set_overrides(free, {"concurrent_turns": "unlimited"}, actor=ADMIN)
     with pytest.raises(RateLimited):
         await limits.admit(user_id=strict, turn_id="s", estimates=[RunEstimate("s", 1)])
     for n in range(3):
         await limits.admit(user_id=free, turn_id=f"f{n}", estimates=[RunEstimate(f"f{n}", 1)])
-    assert await limits.set_overrides(strict, {"concurrent_turns": None}) == {}
+    assert await limits.set_overrides(strict, {"concurrent_turns": None}, actor=ADMIN) == {}
     await limits.admit(user_id=strict, turn_id="s", estimates=[RunEstimate("s", 1)])
     await limits.close()
 

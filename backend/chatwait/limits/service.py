@@ -19,7 +19,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,12 +37,22 @@ from chatwait.limits.types import (
     RunEstimate,
     RunUsage,
 )
-from chatwait.store import Database
+from chatwait.store import Database, audit
 from chatwait.store.models import utcnow
 
 WAIT_FOR_A_TURN_SECONDS = 5
 """Retry-After when only running turns stand in the way (they end on their own time)."""
 LEASE_MARGIN_SECONDS = 120.0
+
+
+class AuditActor(Protocol):
+    """Who changes a user's limits, as the audit log names them."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def email(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,11 +268,15 @@ class Limits:
         async with self.db.session() as session:
             return await q.overrides(session=session, user_id=user_id)
 
-    async def set_overrides(self, user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    async def set_overrides(
+        self, user_id: str, changes: dict[str, Any], *, actor: AuditActor
+    ) -> dict[str, Any]:
         """Apply an admin's changes: a number or `"unlimited"` overrides, None restores
-        the server's default. Effective on every replica at the user's next turn."""
+        the server's default. Effective on every replica at the user's next turn; written
+        to the audit log with the limits before and after, in the same transaction."""
         async with self.db.session() as session:
             values = await q.overrides(session=session, user_id=user_id)
+            before = dict(values)
             for name, value in changes.items():
                 if name not in LIMIT_NAMES:
                     continue
@@ -271,6 +285,16 @@ class Limits:
                 else:
                     values[name] = value
             await q.save_overrides(session=session, user_id=user_id, values=values)
+            if values != before:
+                await audit.record(
+                    session=session,
+                    actor_id=actor.user_id,
+                    actor_email=actor.email,
+                    action="user.limits",
+                    target=f"user:{user_id}",
+                    before={"limits": before},
+                    after={"limits": values},
+                )
             return values
 
     async def close(self) -> None:

@@ -71,7 +71,8 @@ async def update_user(
         admin, str(user_id), role=body.role, disabled=body.disabled
     )
     if body.limits is not None:
-        overrides = await limits.set_overrides(user.id, body.limits.changes())
+        actor = Actor(admin.user_id, admin.email)
+        overrides = await limits.set_overrides(user.id, body.limits.changes(), actor=actor)
     else:
         overrides = await limits.overrides(user.id)
     return AdminUserWithLimits(**AdminUserPublic.of(user).model_dump(), limits=overrides)
