@@ -143,14 +143,12 @@ class TurnView:
         """Set for a blind turn: its vote state."""
         self.panes: dict[str, Pane] = {}
         planned = list(planned)
-        if blind:  # the chosen agents are not shown: one pane per slot instead
-            for slot in planned_slots(len(planned)):
-                self.panes[f"slot:{slot}"] = self._new_pane(f"slot:{slot}", "", "")
-                self.panes[f"slot:{slot}"].slot = slot
-        else:
-            for agent, model in planned:
-                key = f"agent:{agent}"
-                self.panes[key] = self._new_pane(key, agent, model)
+        # blind: the chosen agents are not shown, one pane per slot (A, B, …) instead
+        slots = planned_slots(len(planned)) if blind else [None] * len(planned)
+        for (agent, model), slot in zip(planned, slots, strict=True):
+            key = f"slot:{slot}" if slot else f"agent:{agent}"
+            self.panes[key] = self._new_pane(key, "" if slot else agent, "" if slot else model)
+            self.panes[key].slot = slot
 
     @property
     def hidden(self) -> bool:
