@@ -43,6 +43,14 @@ from chatwait_ui.chat import (
     stop_turn,
 )
 from chatwait_ui.choices import Choices
+from chatwait_ui.compare import (
+    BLIND_COMMAND,
+    COMPARE_COMMANDS,
+    handle_compare_command,
+    handle_vote,
+    is_compare_command,
+    remember_battle,
+)
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
 from chatwait_ui.guard import UiGuard, client_address, is_loopback_client
 from chatwait_ui.panels import (
@@ -123,7 +131,7 @@ async def start() -> None:
     bindings.expect(cl.context.session.thread_id)
     agents, defaults = await load_agents(api)
     await send_controls(agents, Choices.defaults(agents, defaults))
-    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS])
+    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS, *COMPARE_COMMANDS])
 
 
 @cl.on_chat_resume
@@ -141,7 +149,7 @@ async def resume(thread: ThreadDict) -> None:
         choices = Choices(choices.mode, fallback.agents, fallback.models)
     cl.user_session.set("saved_choices", saved.to_metadata() if saved else None)
     await send_controls(agents, choices)
-    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS])
+    await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS, *COMPARE_COMMANDS])
     follow_reopened_turn(api, thread)
 
 
@@ -156,16 +164,22 @@ async def settings_changed(settings: dict[str, Any]) -> None:
 async def on_message(message: cl.Message) -> None:
     """Send the message to every chosen agent, in the mode picked for it (the `usage`
     command, or `/usage`, shows the user's limits and usage instead; another command
-    opens its panel)."""
+    opens its panel or answers it: `leaderboard`, `export`, `share`, `unshare`). With the
+    `blind` toggle on, the turn is a blind battle."""
     if wants_usage(message.command, message.content):
         await send_usage(api)
         return
     if message.command in {c["id"] for c in COMMANDS}:
         await send_panel(api, message.command)
         return
+    if is_compare_command(message.command):
+        await handle_compare_command(api, str(message.command), message.content)
+        return
     mode = (message.modes or {}).get(MODE_ID)
     choices = current_choices(mode)
-    view = await run_turn(api, message.content, choices)
+    blind = message.command == BLIND_COMMAND
+    view, renderer = await run_turn(api, message.content, choices, blind=blind)
+    remember_battle(view, renderer)
     if view.turn_id is None:
         # Refused (too long, ...) or never sent: the panes say why and, as nothing was
         # kept, the text goes back into the composer to be edited (`public/chatwait.js`).
@@ -180,6 +194,12 @@ async def provider_key(action: cl.Action) -> str:
     notice = await handle_provider_key(api, action.payload)
     await _refresh_agents()
     return notice
+
+
+@cl.action_callback("blind_vote")
+async def blind_vote(action: cl.Action) -> str:
+    """A vote (or a reveal) from the bar under a blind turn; the panes then show names."""
+    return await handle_vote(api, action.payload)
 
 
 @cl.action_callback("agent_toggle")

@@ -351,3 +351,32 @@ class ApiClient:
         except ApiError as exc:
             if exc.status != 404:
                 raise
+
+    # -- compare: votes, leaderboard, export, share -------------------------------------
+
+    async def vote(self, turn_id: str, winner: str) -> dict[str, Any]:
+        """`POST /chat/turns/{id}/vote`: a slot, `tie` or `both_bad`; reveals a blind turn."""
+        body = {"winner": winner}
+        return _object(await self.request("POST", f"/chat/turns/{turn_id}/vote", json=body))
+
+    async def reveal(self, turn_id: str) -> dict[str, Any]:
+        """`POST /chat/turns/{id}/reveal`: the turn with names (its vote is forfeited)."""
+        return _object(await self.request("POST", f"/chat/turns/{turn_id}/reveal"))
+
+    async def leaderboard(self, *, scope: str = "me", board: str = "blind") -> dict[str, Any]:
+        params = {"scope": scope, "board": board}
+        return _object(await self.request("GET", "/leaderboard", params=params))
+
+    async def export(self, conversation_id: str, fmt: str) -> bytes:
+        """`GET /conversations/{id}/export?format=markdown|json`, as the file's bytes."""
+        path = f"/conversations/{conversation_id}/export"
+        return (await self.request("GET", path, params={"format": fmt})).content
+
+    async def share(self, conversation_id: str, *, hide_costs: bool = False) -> str:
+        """`POST /conversations/{id}/share` → the read-only link (a new one replaces it)."""
+        path = f"/conversations/{conversation_id}/share"
+        body = _object(await self.request("POST", path, json={"hide_costs": hide_costs}))
+        return str(body.get("url") or "")
+
+    async def unshare(self, conversation_id: str) -> None:
+        await self.request("DELETE", f"/conversations/{conversation_id}/share")

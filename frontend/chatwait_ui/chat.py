@@ -208,12 +208,19 @@ class ActiveTurn:
     key: str | None = None
 
 
-async def run_turn(api: ApiClient, text: str, choices: Choices) -> TurnView:
-    """Show the panes, run the turn in the chosen mode, bind the conversation."""
+async def run_turn(
+    api: ApiClient, text: str, choices: Choices, *, blind: bool = False
+) -> tuple[TurnView, PaneRenderer]:
+    """Show the panes, run the turn in the chosen mode, bind the conversation.
+
+    `blind`: the runs are labelled A, B, … and named only after the vote.
+    """
     conversation_id = cl.user_session.get("conversation_id")
     body = choices.request(text, conversation_id)
+    if blind:
+        body["blind"] = True
     key = new_idempotency_key()
-    view = TurnView(choices.mode, planned=choices.planned())  # type: ignore[arg-type]
+    view = TurnView(choices.mode, planned=choices.planned(), blind=blind)  # type: ignore[arg-type]
     renderer = PaneRenderer(view)
     await renderer.send()
     active = ActiveTurn(view, renderer, text, asyncio.current_task(), body, key)
@@ -222,7 +229,7 @@ async def run_turn(api: ApiClient, text: str, choices: Choices) -> TurnView:
         await _run_wait(api, active)
     else:
         await _run_streaming(api, active)
-    return view
+    return view, renderer
 
 
 async def _run_streaming(api: ApiClient, active: ActiveTurn) -> None:

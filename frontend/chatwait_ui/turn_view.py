@@ -12,6 +12,8 @@ without a browser.
   whose `output` is the persisted text and wins over streamed chunks.
 - Panes exist before the backend names the runs (`planned`), so the user sees one pane
   per chosen agent at once; `turn_started` swaps them for the real runs.
+- Blind turns (`blind.py`): panes are named by slot (A, B, …) and show no model, tokens
+  or cost until the turn is revealed (voted on, or `reveal`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from chatwait_ui.blind import HIDDEN_NOTE, Battle, planned_slots
 from chatwait_ui.steps import RunSteps
 
 __all__ = [
@@ -63,6 +66,8 @@ class Pane:
     model: str
     provider: str = ""
     run_id: str | None = None
+    slot: str | None = None
+    """Its label in a blind turn (A, B, …)."""
     status: str = "pending"
     chunks: dict[int, str] = field(default_factory=dict)
     final_text: str | None = None
@@ -92,20 +97,24 @@ class Pane:
     def finished(self) -> bool:
         return self.status in TERMINAL_STATUSES
 
-    def to_props(self) -> dict[str, Any]:
-        """The JSON the `AgentPanes` element renders for this pane."""
+    def to_props(self, *, hidden: bool = False) -> dict[str, Any]:
+        """The JSON the `AgentPanes` element renders for this pane; `hidden`: a blind
+        turn before the vote, named by its slot only."""
+        footer = footer_items(self, hidden=hidden) if self.finished else None
         return {
             "key": self.key,
-            "agent": self.agent,
-            "provider": self.provider,
-            "model": self.model,
+            "agent": self.slot if hidden else self.agent,
+            "provider": "" if hidden else self.provider,
+            "model": "" if hidden else self.model,
+            "slot": self.slot,
+            "hidden": hidden,
             "status": self.status,
             "statusLabel": _STATUS_LABELS.get(self.status, self.status.capitalize()),
             "text": self.text,
             "reasoning": self.steps.reasoning_props(run_finished=self.finished),
             "tools": self.steps.tool_props(),
             "error": _error_props(self.error, self.status),
-            "footer": footer_items(self) if self.finished else None,
+            "footer": footer,
         }
 
 
@@ -118,6 +127,7 @@ class TurnView:
         planned: Iterable[tuple[str, str]] = (),
         *,
         clock: Callable[[], float] = time.monotonic,
+        blind: bool = False,
     ) -> None:
         self.mode = mode
         self.clock = clock
@@ -129,10 +139,21 @@ class TurnView:
         self.last_seq = 0
         self.notice: str | None = None
         """A turn-level problem (request refused, backend unreachable)."""
+        self.battle: Battle | None = Battle() if blind else None
+        """Set for a blind turn: its vote state."""
         self.panes: dict[str, Pane] = {}
-        for agent, model in planned:
-            key = f"agent:{agent}"
-            self.panes[key] = self._new_pane(key, agent, model)
+        planned = list(planned)
+        # blind: the chosen agents are not shown, one pane per slot (A, B, …) instead
+        slots = planned_slots(len(planned)) if blind else [None] * len(planned)
+        for (agent, model), slot in zip(planned, slots, strict=True):
+            key = f"slot:{slot}" if slot else f"agent:{agent}"
+            self.panes[key] = self._new_pane(key, "" if slot else agent, "" if slot else model)
+            self.panes[key].slot = slot
+
+    @property
+    def hidden(self) -> bool:
+        """A blind turn not yet revealed: panes show slots, not models."""
+        return self.battle is not None and not self.battle.revealed
 
     @property
     def finished(self) -> bool:
@@ -170,6 +191,7 @@ class TurnView:
         self.turn_id = turn.get("turn_id", self.turn_id)
         self.conversation_id = turn.get("conversation_id", self.conversation_id)
         self.status = str(turn.get("status") or self.status)
+        self._adopt_blindness(turn)
         runs = turn.get("runs") or []
         self._adopt_runs(runs)
         for run in runs:
@@ -192,14 +214,22 @@ class TurnView:
 
     def to_props(self) -> dict[str, Any]:
         """Everything the `AgentPanes` element needs, as JSON-ready data."""
-        pending = [p.agent for p in self.panes.values() if not p.finished]
+        hidden = self.hidden
+        panes = [pane.to_props(hidden=hidden) for pane in self.panes.values()]
+        pending = [p["agent"] for p in panes if p["status"] not in TERMINAL_STATUSES]
+        battle = None
+        if self.battle is not None:
+            slots = [p.slot for p in self.panes.values() if p.slot]
+            battle = self.battle.to_props(slots, turn_finished=self.finished)
         return {
             "mode": self.mode,
             "status": self.status,
             "turnId": self.turn_id,
             "notice": self.notice,
             "pendingAgents": pending if not self.finished else [],
-            "panes": [pane.to_props() for pane in self.panes.values()],
+            "blind": self.battle is not None,
+            "battle": battle,
+            "panes": panes,
         }
 
     # -- event handlers -------------------------------------------------------------
@@ -209,6 +239,7 @@ class TurnView:
         self.conversation_id = data.get("conversation_id", self.conversation_id)
         if not self.finished:
             self.status = "running"
+        self._adopt_blindness(data)
         self._adopt_runs(data.get("runs") or [])
         return True
 
@@ -286,15 +317,28 @@ class TurnView:
         run_id = data.get("run_id")
         return self.panes.get(run_id) if isinstance(run_id, str) else None
 
+    def _adopt_blindness(self, data: Mapping[str, Any]) -> None:
+        """A blind turn's flag and whether it is revealed (`turn_started`, a turn body)."""
+        if data.get("blind") and self.battle is None:
+            self.battle = Battle()
+        if self.battle is not None and (data.get("revealed") or data.get("revealed_at")):
+            self.battle.revealed = True
+
     def _adopt_runs(self, runs: Iterable[Mapping[str, Any]]) -> None:
         """Key panes by run id, in the backend's run order, keeping what is known."""
         panes: dict[str, Pane] = {}
         for run in runs:
             run_id = str(run["run_id"])
-            pane = self.panes.get(run_id) or self.panes.get(f"agent:{run.get('agent')}")
+            slot = run.get("slot")
+            pane = (
+                self.panes.get(run_id)
+                or self.panes.get(f"agent:{run.get('agent')}")
+                or self.panes.get(f"slot:{slot}")
+            )
             if pane is None:
-                pane = self._new_pane(run_id, str(run.get("agent", "")), "")
+                pane = self._new_pane(run_id, str(run.get("agent") or ""), "")
             pane.key = pane.run_id = run_id
+            pane.slot = str(slot) if slot else pane.slot
             pane.agent = str(run.get("agent") or pane.agent)
             pane.provider = str(run.get("provider") or pane.provider)
             pane.model = str(run.get("model") or pane.model)
@@ -316,14 +360,19 @@ _HANDLERS = {
 }
 
 
-def footer_items(pane: Pane) -> list[str]:
-    """The footer of a finished pane: status, model, TTFT, latency, tokens, cost."""
+def footer_items(pane: Pane, *, hidden: bool = False) -> list[str]:
+    """The footer of a finished pane: status, model, TTFT, latency, tokens, cost
+    (`hidden`, a blind pane before the vote: status and timings only)."""
     run = pane.run or {}
-    items = [_STATUS_LABELS.get(pane.status, pane.status), pane.model]
+    items = [_STATUS_LABELS.get(pane.status, pane.status)]
+    if not hidden:
+        items.append(pane.model)
     ttft = run.get("ttft_ms")
     items.append(f"TTFT {_duration(ttft)}" if ttft is not None else "TTFT —")
     latency = run.get("latency_ms")
     items.append(f"latency {_duration(latency)}" if latency is not None else "latency —")
+    if hidden:
+        return [*items, HIDDEN_NOTE]
     usage = run.get("usage") or {}
     tokens_in, tokens_out = usage.get("input_tokens"), usage.get("output_tokens")
     if tokens_in is not None or tokens_out is not None:

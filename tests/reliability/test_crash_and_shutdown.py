@@ -113,11 +113,15 @@ def database(tmp_path: Path) -> Iterator[str]:
 def test_sigkill_mid_stream_then_restart_leaves_nothing_running(
     tmp_path: Path, database: str
 ) -> None:
-    both = {"agents": ["offline", "offline-2"]}
+    # Every run that must be cut streams for hours, so a slow machine cannot let one end
+    # before the kill: only turn A's `offline` run finishes.
+    agents = ["offline", "offline-2"]
+    one_long = {"agents": agents, "models": {"offline-2": LONG}}
+    both = {"agents": agents, "models": {"offline": LONG, "offline-2": LONG}}
     with ExitStack() as stack:
         server = stack.enter_context(chatwait_server(tmp_path / "a", database, **SLOW))
         client = stack.enter_context(httpx.Client(base_url=server.base_url, timeout=30))
-        finished_one = OpenStream(client, {"message": "crash A", **both}, stack)
+        finished_one = OpenStream(client, {"message": "crash A", **one_long}, stack)
         finished_one.read_until(_run_done("offline"))
         mid = [OpenStream(client, {"message": f"crash {n}", **both}, stack) for n in "BC"]
         for stream in mid:
@@ -153,7 +157,7 @@ def test_sigkill_mid_stream_then_restart_leaves_nothing_running(
                     f"/chat/streaming/{stream.turn_id}", headers={"Last-Event-ID": str(stale)}
                 )
                 _answers_cleanly(response)
-            after = fresh.post("/chat/wait", json={"message": "after the crash", **both})
+            after = fresh.post("/chat/wait", json={"message": "after the crash", "agents": agents})
             assert after.status_code == 200
             assert [r["status"] for r in after.json()["runs"]] == ["done", "done"]
 

@@ -9,7 +9,7 @@ import { AlertTriangle, Brain, CheckCircle2, CircleSlash, Hourglass, Loader2, Wr
 // the whole DOM per update (scroll jumps, lost timers, detached nodes). Instead the
 // components are built once per page (cached on `window`, keyed by VERSION) and the
 // default export is an *element* of that stable type: updates re-render in place.
-const VERSION = 'agent-panes-5'; // bump on every edit: an open page keeps the built components
+const VERSION = 'agent-panes-6'; // bump on every edit: an open page keeps the built components
 
 function build() {
   const TONES = {
@@ -107,7 +107,9 @@ function build() {
         data-model={pane.model}
         data-status={pane.status}
         data-run-id={pane.key}
-        aria-label={`${pane.agent} · ${pane.model}`}
+        data-slot={pane.slot || ''}
+        data-hidden={pane.hidden ? 'true' : 'false'}
+        aria-label={pane.hidden ? `Answer ${pane.agent}` : `${pane.agent} · ${pane.model}`}
         style={{
           display: 'flex',
           flexDirection: 'column',
@@ -124,7 +126,13 @@ function build() {
           style={{ display: 'flex', alignItems: 'center', gap: 8, padding: '8px 12px',
             borderBottom: '1px solid hsl(var(--border))' }}
         >
-          <strong className="cw-pane-agent" style={{ fontSize: 14 }}>{pane.agent}</strong>
+          {pane.slot && !pane.hidden ? (
+            <span className="cw-pane-slot" style={{ fontSize: 11, fontWeight: 700, padding: '1px 6px',
+              borderRadius: 4, border: '1px solid hsl(var(--border))' }}>{pane.slot}</span>
+          ) : null}
+          <strong className="cw-pane-agent" style={{ fontSize: 14 }}>
+            {pane.hidden ? `Answer ${pane.agent}` : pane.agent}
+          </strong>
           <span className="cw-pane-model" style={{ fontSize: 12, color: 'hsl(var(--muted-foreground))',
             fontFamily: 'ui-monospace, monospace', overflow: 'hidden', textOverflow: 'ellipsis',
             whiteSpace: 'nowrap' }}>{pane.model}</span>
@@ -212,6 +220,40 @@ function build() {
     );
   }
 
+  // Under a blind turn: one vote (or a reveal, which forfeits it), then what the vote said.
+  function VoteBar({ battle, turnId, act }) {
+    const options = battle.options || [];
+    const button = { padding: '4px 12px', borderRadius: 6, fontSize: 13,
+      border: '1px solid hsl(var(--border))', background: 'hsl(var(--card))' };
+    const send = (payload) => act && act({ name: 'blind_vote', payload: { turn_id: turnId, ...payload } });
+    return (
+      <div className="cw-battle" data-revealed={battle.revealed ? 'true' : 'false'}
+        data-voted={battle.voted ? 'true' : 'false'}
+        style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 8, marginTop: 10 }}>
+        {options.length ? <span style={{ fontSize: 13 }}>Which answer is better?</span> : null}
+        {options.map((o) => (
+          <button key={o.winner} type="button" className="cw-vote" data-winner={o.winner}
+            disabled={!battle.canVote} onClick={() => send({ winner: o.winner })} style={button}>
+            {o.label}
+          </button>
+        ))}
+        {options.length ? (
+          <button type="button" className="cw-reveal" disabled={!battle.canVote}
+            title="Show the models without voting (this turn then cannot be voted on)"
+            onClick={() => send({ reveal: true })}
+            style={{ ...button, marginLeft: 'auto', color: 'hsl(var(--muted-foreground))' }}>
+            Reveal without voting
+          </button>
+        ) : null}
+        {battle.busy ? <Loader2 style={{ width: 14, height: 14 }} className="animate-spin" /> : null}
+        {battle.notice ? (
+          <div className="cw-vote-notice" role="status" style={{ flexBasis: '100%', fontSize: 13,
+            color: 'hsl(var(--muted-foreground))' }}>{battle.notice}</div>
+        ) : null}
+      </div>
+    );
+  }
+
   function AgentPanes(props) {
     const panes = props.panes || [];
     const finished = ['done', 'error', 'timeout', 'cancelled', 'interrupted'].includes(props.status);
@@ -223,6 +265,7 @@ function build() {
     const minWidth = columns >= 3 ? 260 : 300;
     return (
       <div className="cw-turn" data-status={props.status} data-mode={props.mode || 'history'}
+        data-blind={props.blind ? 'true' : 'false'}
         data-turn-id={props.turnId || ''} style={{ width: '100%', minWidth: 0 }}>
         {live && props.mode ? <Progress mode={props.mode} pending={pending} seconds={seconds} /> : null}
         {props.notice ? (
@@ -243,6 +286,9 @@ function build() {
             <Pane key={pane.key} pane={pane} mode={props.mode} />
           ))}
         </div>
+        {props.battle && props.turnId ? (
+          <VoteBar battle={props.battle} turnId={props.turnId} act={props.act} />
+        ) : null}
       </div>
     );
   }
@@ -254,4 +300,4 @@ const cache = (window.__chatwaitElements = window.__chatwaitElements || {});
 if (!cache[VERSION]) cache[VERSION] = build();
 const AgentPanesView = cache[VERSION];
 
-export default <AgentPanesView {...props} />;
+export default <AgentPanesView {...props} act={callAction} />;

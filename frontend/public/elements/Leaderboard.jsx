@@ -1,0 +1,168 @@
+// The leaderboard page: ratings with their 95 % intervals, quality against cost, and the table.
+// Props come from chatwait_ui.leaderboard.leaderboard_props(): rows (every model, ranked first),
+// ranked (charted, best first), priced (ranked models with a cost), the axes' domains, a notice.
+// Plain SVG, no chart library.
+const W = 640;
+const PAD = { left: 170, right: 24, top: 16, bottom: 34 };
+const MUTED = 'hsl(var(--muted-foreground))';
+const ACCENT = 'hsl(var(--primary))';
+
+function scale([d0, d1], [r0, r1]) {
+  const span = d1 - d0 || 1;
+  return (v) => r0 + ((v - d0) / span) * (r1 - r0);
+}
+
+function ticks([d0, d1], n) {
+  const out = [];
+  for (let i = 0; i <= n; i += 1) out.push(d0 + ((d1 - d0) * i) / n);
+  return out;
+}
+
+function money(v) {
+  if (v === null || v === undefined) return '—';
+  return v >= 0.01 ? `$${v.toFixed(4)}` : `$${v.toPrecision(2)}`;
+}
+
+function label(row) {
+  return row.model === row.agent || !row.agent ? row.model : `${row.model} (${row.agent})`;
+}
+
+function RatingChart({ ranked, domain }) {
+  const rowH = 28;
+  const h = PAD.top + PAD.bottom + rowH * ranked.length;
+  const x = scale(domain, [PAD.left, W - PAD.right]);
+  return (
+    <svg className="cw-lb-ratings" viewBox={`0 0 ${W} ${h}`} width="100%" role="img"
+      aria-label="Ratings with 95 % intervals" style={{ maxWidth: W }}>
+      {ticks(domain, 4).map((t) => (
+        <g key={t}>
+          <line x1={x(t)} x2={x(t)} y1={PAD.top} y2={h - PAD.bottom} stroke="hsl(var(--border))" />
+          <text x={x(t)} y={h - PAD.bottom + 16} fontSize="11" textAnchor="middle" fill={MUTED}>
+            {Math.round(t)}
+          </text>
+        </g>
+      ))}
+      {ranked.map((row, i) => {
+        const y = PAD.top + rowH * i + rowH / 2;
+        return (
+          <g key={row.key} className="cw-lb-bar" data-model={row.model} data-rating={row.rating}>
+            <text x={PAD.left - 8} y={y + 4} fontSize="12" textAnchor="end" fill="currentColor">
+              {`#${row.rank} ${label(row)}`}
+            </text>
+            <rect x={PAD.left} y={y - 7} width={Math.max(0, x(row.rating) - PAD.left)} height="14"
+              rx="3" fill={ACCENT} opacity="0.25" />
+            <line className="cw-lb-ci" x1={x(row.ciLow)} x2={x(row.ciHigh)} y1={y} y2={y}
+              stroke={ACCENT} strokeWidth="2" />
+            <line x1={x(row.ciLow)} x2={x(row.ciLow)} y1={y - 6} y2={y + 6} stroke={ACCENT} strokeWidth="2" />
+            <line x1={x(row.ciHigh)} x2={x(row.ciHigh)} y1={y - 6} y2={y + 6} stroke={ACCENT} strokeWidth="2" />
+            <circle cx={x(row.rating)} cy={y} r="4" fill={ACCENT}>
+              <title>{`${label(row)}: ${row.rating} (95 % ${row.ciLow} – ${row.ciHigh})`}</title>
+            </circle>
+          </g>
+        );
+      })}
+      <text x={(PAD.left + W - PAD.right) / 2} y={h - 4} fontSize="11" textAnchor="middle" fill={MUTED}>
+        rating (Bradley–Terry, Elo scale) with 95 % interval
+      </text>
+    </svg>
+  );
+}
+
+function CostChart({ priced, ratingDomain, costDomain }) {
+  const h = 280;
+  const left = 56;
+  const x = scale(costDomain, [left, W - PAD.right]);
+  const y = scale(ratingDomain, [h - PAD.bottom, PAD.top]);
+  return (
+    <svg className="cw-lb-scatter" viewBox={`0 0 ${W} ${h}`} width="100%" role="img"
+      aria-label="Rating against cost per answer" style={{ maxWidth: W }}>
+      {ticks(ratingDomain, 4).map((t) => (
+        <g key={`r${t}`}>
+          <line x1={left} x2={W - PAD.right} y1={y(t)} y2={y(t)} stroke="hsl(var(--border))" />
+          <text x={left - 6} y={y(t) + 4} fontSize="11" textAnchor="end" fill={MUTED}>{Math.round(t)}</text>
+        </g>
+      ))}
+      {ticks(costDomain, 4).map((t) => (
+        <text key={`c${t}`} x={x(t)} y={h - PAD.bottom + 16} fontSize="11" textAnchor="middle" fill={MUTED}>
+          {money(t)}
+        </text>
+      ))}
+      {priced.map((row) => (
+        <g key={row.key} className="cw-lb-point" data-model={row.model} data-cost={row.cost}>
+          <line x1={x(row.cost)} x2={x(row.cost)} y1={y(row.ciLow)} y2={y(row.ciHigh)}
+            stroke={ACCENT} opacity="0.5" />
+          <circle cx={x(row.cost)} cy={y(row.rating)} r="5" fill={ACCENT}>
+            <title>{`${label(row)}: ${row.rating} at ${money(row.cost)} per answer`}</title>
+          </circle>
+          <text x={x(row.cost) + 8} y={y(row.rating) - 6} fontSize="11" fill="currentColor">{row.model}</text>
+        </g>
+      ))}
+      <text x={(left + W - PAD.right) / 2} y={h - 4} fontSize="11" textAnchor="middle" fill={MUTED}>
+        mean cost per answer (up and left is better)
+      </text>
+    </svg>
+  );
+}
+
+export default function Leaderboard() {
+  const rows = props.rows || [];
+  const ranked = props.ranked || [];
+  const priced = props.priced || [];
+  const cell = { padding: '4px 8px', borderBottom: '1px solid hsl(var(--border))', textAlign: 'right' };
+  const head = { ...cell, fontWeight: 600, color: MUTED };
+  const whose = props.scope === 'all' ? "everyone's" : 'your';
+  const which = props.board === 'all' ? 'votes' : 'blind battles';
+  return (
+    <div className="cw-leaderboard" data-scope={props.scope} data-board={props.board}
+      style={{ display: 'grid', gap: 12, width: '100%' }}>
+      <div style={{ fontSize: 14 }}>
+        <strong>Leaderboard</strong>{' '}
+        <span style={{ color: MUTED }}>
+          {`${whose} ${which}: ${props.battles} counted battles; a model needs ${props.minBattles} to be ranked`}
+        </span>
+      </div>
+      {props.notice ? <div className="cw-notice" role="alert" style={{ fontSize: 13 }}>{props.notice}</div> : null}
+      {ranked.length ? (
+        <RatingChart ranked={ranked} domain={props.ratingDomain} />
+      ) : (
+        <div className="cw-lb-empty" style={{ fontSize: 13, color: MUTED }}>
+          No model is ranked yet: vote on blind battles (the eye button in the composer).
+        </div>
+      )}
+      {ranked.length ? (
+        priced.length ? (
+          <CostChart priced={priced} ratingDomain={props.ratingDomain} costDomain={props.costDomain} />
+        ) : (
+          <div className="cw-lb-noprice" style={{ fontSize: 13, color: MUTED }}>
+            No ranked model has a price, so there is no rating-against-cost chart.
+          </div>
+        )
+      ) : null}
+      {rows.length ? (
+        <table className="cw-lb-table" style={{ borderCollapse: 'collapse', fontSize: 13, width: '100%' }}>
+          <thead>
+            <tr>
+              {['Rank', 'Model', 'Rating', '95 % CI', 'Battles', 'Win rate', 'Cost / answer', 'Cost / win'].map(
+                (h, i) => <th key={h} style={{ ...head, textAlign: i === 1 ? 'left' : 'right' }}>{h}</th>
+              )}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={row.key} className="cw-lb-row" data-model={row.model} data-rank={row.rank ?? ''}>
+                <td style={cell}>{row.rank ?? '—'}</td>
+                <td style={{ ...cell, textAlign: 'left' }}>{label(row)}</td>
+                <td style={cell}>{row.rating.toFixed(0)}</td>
+                <td style={cell}>{`${row.ciLow.toFixed(0)} – ${row.ciHigh.toFixed(0)}`}</td>
+                <td style={cell}>{row.battles}</td>
+                <td style={cell}>{row.winRate === null ? '—' : `${(row.winRate * 100).toFixed(0)} %`}</td>
+                <td style={cell}>{money(row.cost)}</td>
+                <td style={cell}>{money(row.costPerWin)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </div>
+  );
+}
