@@ -24,7 +24,7 @@ def test_the_stream_documents_every_event_and_runs_their_tool_calls() -> None:
         content = spec["paths"][path][method]["responses"]["200"]["content"]
         events = {e["title"]: e for e in content["text/event-stream"]["schema"]["oneOf"]}
         assert {"tool_call", "tool_result", "reasoning", "delta", "run_done"} <= set(events)
-        result = events["tool_result"]["properties"]["data"]["properties"]
+        result = events["tool_result"]["properties"]["data"]["contentSchema"]["properties"]
         assert set(result) == {"run_id", "call_id", "output", "is_error"}
     run = spec["components"]["schemas"]["RunRecord"]["properties"]
     assert {"tool_calls", "reasoning"} <= set(run)

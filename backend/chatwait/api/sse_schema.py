@@ -90,9 +90,17 @@ def _event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         "type": "object",
         "required": ["id", "event", "data"],
         "properties": {
-            "id": {"type": "integer", "description": "The turn's seq: 1, 2, 3, … no gaps."},
+            "id": {
+                "type": "string",
+                "pattern": "^[1-9][0-9]*$",
+                "description": "The turn's seq: 1, 2, 3, … no gaps (an SSE id is text).",
+            },
             "event": {"const": kind},
-            "data": {**data, "contentMediaType": "application/json"},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": data,
+            },
         },
     }
 
