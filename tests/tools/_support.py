@@ -40,11 +40,18 @@ def http_config(name: str, port: int, **extra: object) -> McpServerConfig:
 
 @contextmanager
 def http_server(
-    workdir: Path, port: int | None = None, tools: str = "add,echo,pid,slow,fail,die"
+    workdir: Path,
+    port: int | None = None,
+    tools: str = "add,echo,pid,slow,fail,die",
+    record: Path | None = None,
 ) -> Iterator[ChildServer]:
-    """`server.py http` on a loopback port, ready (it answers HTTP); killed on exit."""
+    """`server.py http` on a loopback port, ready (it answers HTTP); killed on exit.
+
+    With `record`, the server appends a line there for every session a client ends.
+    """
     port = port or free_port()
     argv = [sys.executable, str(SERVER), "http", "--port", str(port), "--tools", tools]
+    argv += ["--record", str(record)] if record is not None else []
     child = launch(argv, name="mcp-http", workdir=workdir, port=port, env={})
     try:
         _wait_answering(child)

@@ -2,8 +2,10 @@
 
 It runs as its own process so a test can kill it, or let its `die` tool end it mid-call,
 the way a real server crashes. `--tools` picks which tools it has (a "slow" server is
-one with `slow`, a "failing" one has `fail`). Written against the installed `mcp`: 2.x
-renamed `FastMCP` to `mcp.server.mcpserver.MCPServer`; both expose the same decorator.
+one with `slow`, a "failing" one has `fail`). `http --record FILE` appends one line per
+session a client ends (its HTTP DELETE, with the `mcp-session-id`). Written against the
+installed `mcp`: 2.x renamed `FastMCP` to `mcp.server.mcpserver.MCPServer`; both expose
+the same decorator.
 """
 
 from __future__ import annotations
@@ -59,12 +61,30 @@ def build(name: str, tools: set[str]) -> Any:
     return server
 
 
+def _note(path: str, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as record:  # tiny and rare: blocking is fine
+        record.write(line + "\n")
+
+
+def recording_terminations(app: Any, path: str) -> Any:
+    """`app` that first appends `DELETE <session id>` to `path` for each session ended."""
+
+    async def recording(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["method"] == "DELETE":
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            _note(path, f"DELETE {headers.get('mcp-session-id', '')}")
+        await app(scope, receive, send)
+
+    return recording
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("transport", choices=("stdio", "http"))
     parser.add_argument("--name", default="test")
     parser.add_argument("--tools", default=",".join(ALL_TOOLS))
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--record", default=None, help="http: where to note ended sessions")
     args = parser.parse_args()
     logging.disable(logging.INFO)  # one line per request on stderr otherwise
     server = build(args.name, set(args.tools.split(",")))
@@ -73,7 +93,10 @@ def main() -> None:
         return
     import uvicorn
 
-    uvicorn.run(server.streamable_http_app(), host="127.0.0.1", port=args.port, log_level="warning")
+    app = server.streamable_http_app()
+    if args.record:
+        app = recording_terminations(app, args.record)
+    uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":
