@@ -3,6 +3,8 @@
 With `OPENAI_API=responses` (the default) the `openai` agent runs on the Agents SDK's
 Responses model: the stand-in answers `POST /v1/responses` with the recorded bytes, and
 every expected value is read from the recording itself (`expected_from_responses`).
+No recording has reasoning summaries: a constructed stream (`syn-...`, from OpenAI's
+documented event shapes; `tests/fixtures/synthetic/`) stands in for them.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from tests.support.recordings import (
     recording,
     recording_server,
     recordings,
+    synthetic_recordings,
 )
 
 MODES = ["wait", "streaming"]
 TOOL_ROUNDS = 1
+SUMMARIES = "syn-openai-responses-stream-reasoning-summary-01"
 
 
 def _responses(*, tools: bool) -> list[Any]:
@@ -44,6 +48,7 @@ def _responses(*, tools: bool) -> list[Any]:
 @pytest.fixture(scope="module")
 def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     models = [r.model for r in recordings().values() if r.name.startswith("openai-")]
+    models += list(synthetic_recordings())
     with (
         recording_server() as stand_in,
         running_app(
@@ -115,3 +120,30 @@ def test_responses_tool_call_for_a_tool_the_agent_lacks_is_an_error_result(
     _assert_request_shape(sent[0])
     outputs = [i for i in sent[1].body["input"] if i.get("type") == "function_call_output"]
     assert [o["call_id"] for o in outputs] == [c["call_id"] for c in run["tool_calls"]]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_reasoning_summaries_stream_as_reasoning_events_and_are_stored(
+    replay: Replay, mode: str
+) -> None:
+    """`response.reasoning_summary_text.delta` is the run's reasoning, apart from its answer."""
+    rec = recording(SUMMARIES)
+    expected = expected_from_responses(rec)
+    assert expected.reasoning and expected.text  # the stream has both, or this proves nothing
+    before = len(replay.stand_in.requests_for(rec.model))
+    outcome = replay.turn(mode, {"openai": rec.model})
+    run = outcome.run("openai")
+    assert (run["status"], run["error"]) == ("done", None)
+    assert (run["output"], run["reasoning"]) == (expected.text, expected.reasoning)
+    assert run["usage"] == {"input_tokens": 11, "output_tokens": 42}
+    if mode == "streaming":
+        thoughts = outcome.of("openai", "reasoning")
+        assert "".join(t.data["text"] for t in thoughts) == expected.reasoning
+        assert [t.data["index"] for t in thoughts] == list(range(len(thoughts)))
+        assert "".join(d.data["text"] for d in outcome.of("openai", "delta")) == expected.text
+    else:
+        assert outcome.answer is not None
+        [answered] = [r for r in outcome.answer["runs"] if r["agent"] == "openai"]
+        assert answered["reasoning"] == expected.reasoning
+    (sent,) = replay.stand_in.requests_for(rec.model)[before:]
+    _assert_request_shape(sent)

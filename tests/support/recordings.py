@@ -13,6 +13,9 @@ The request's `model` picks the recording: `rec-<file name without extension>`, 
 client parses a real stream whose events straddle reads. Every request is kept (minus
 its key: only a SHA-256 digest of it) for tests to assert what the product sent.
 
+Constructed streams (`tests/fixtures/synthetic/syn-*.sse`, see its README) are served
+the same way but kept out of `recordings()`: `synthetic_recordings()`.
+
 `expected_from_sse` reads a recording independently of the product (choice 0's content,
 the last usage, the finish reason), so tests never hard-code an expected answer.
 """
@@ -39,6 +42,8 @@ from tests.support.servers import serve_in_thread
 
 RECORDINGS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "provider-recordings"
 """Inside the repository, so a fresh clone replays them with nothing beside it."""
+SYNTHETIC_DIR = RECORDINGS_DIR.with_name("synthetic")
+"""Hand-constructed streams (`syn-*.sse`) for shapes no recording has."""
 OPENAI_PATH = "/v1/chat/completions"
 RESPONSES_PATH = "/v1/responses"
 GEMINI_PATH = "/v1beta/openai/chat/completions"
@@ -60,6 +65,7 @@ class Recording:
     status: int
     headers: dict[str, str]
     verbatim: bool
+    root: Path = RECORDINGS_DIR
 
     @property
     def name(self) -> str:
@@ -73,7 +79,7 @@ class Recording:
 
     @property
     def body(self) -> bytes:
-        return (RECORDINGS_DIR / self.file).read_bytes()
+        return (self.root / self.file).read_bytes()
 
     @property
     def is_sse(self) -> bool:
@@ -116,9 +122,20 @@ def recordings() -> dict[str, Recording]:
     return found
 
 
+@cache
+def synthetic_recordings() -> dict[str, Recording]:
+    """Every constructed stream (`syn-*.sse`), by model name: served, never iterated."""
+    found = (
+        Recording(path.name, 200, {"content-type": "text/event-stream"}, False, SYNTHETIC_DIR)
+        for path in sorted(SYNTHETIC_DIR.glob("syn-*.sse"))
+    )
+    return {rec.model: rec for rec in found}
+
+
 def recording(name: str) -> Recording:
-    """The recording named `name` (file name without extension)."""
-    return recordings()[MODEL_PREFIX + name]
+    """The recording (or constructed stream) named `name` (file name without extension)."""
+    model = MODEL_PREFIX + name
+    return recordings().get(model) or synthetic_recordings()[model]
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +303,8 @@ def build_app(server: RecordingServer) -> Starlette:
         body = await request.json()
         headers = {k: v for k, v in request.headers.items() if k not in _AUTH_HEADERS}
         server.add(ReceivedRequest(request.url.path, headers, body, _bearer_digest(request)))
-        rec = recordings().get(str(body.get("model")))
+        model = str(body.get("model"))
+        rec = recordings().get(model) or synthetic_recordings().get(model)
         return _reply(rec) if rec is not None else _unknown(body.get("model"))
 
     routes = [
