@@ -3,8 +3,9 @@
 Routes are relative (`/v1/...`) so the same app works standalone (base URL
 `http://host:port/v1`) and mounted by the backend at `/sim` (`.../sim/v1`). The model
 name picks the behaviour: `offline-1`/`offline-2` answer, `offline-tools` calls tools,
-`offline-reasoner` reasons first, `fault-*` models fail the way real providers do (see
-`_models.py` and `_reply.py`).
+`offline-reasoner` reasons first (`offline-reasoner-tools` before its tool calls),
+`fault-*` models fail the way real providers do (see `_models.py` and `_reply.py`).
+`/v1/debug/*` show tests what arrived, as digests only.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import hashlib
 import itertools
 from collections import OrderedDict, deque
 from collections.abc import Iterable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -39,6 +41,7 @@ from chatwait.sim._wire import (
 
 _FLAKY_MAX_ENTRIES = 10_000
 _SEEN_AUTHORIZATIONS = 1000
+_SEEN_REQUESTS = 1000
 REFUSED_KEY_PREFIX = "sk-sim-refused"
 """A key starting with this gets a 401 from `GET /v1/models`, as a revoked key would."""
 
@@ -46,6 +49,24 @@ REFUSED_KEY_PREFIX = "sk-sim-refused"
 def authorization_digest(header: str) -> str:
     """SHA-256 (hex) of an `Authorization` header value: what the sim keeps of it."""
     return hashlib.sha256(header.encode()).hexdigest()
+
+
+def request_digest(chat: ChatRequest) -> dict[str, Any]:
+    """What the sim keeps of a chat request: its shape, no text (the sim may be mounted
+    in a real server, so nothing a user wrote is kept)."""
+
+    def message(m: dict[str, Any]) -> dict[str, Any]:
+        reasoning = m.get("reasoning_content")
+        calls = m.get("tool_calls")
+        return {
+            "role": m.get("role"),
+            "tool_calls": len(calls) if isinstance(calls, list) else 0,
+            "reasoning_content_sha256": hashlib.sha256(reasoning.encode()).hexdigest()
+            if isinstance(reasoning, str)
+            else None,
+        }
+
+    return {"model": chat.model, "messages": [message(m) for m in chat.messages]}
 
 
 _ENDINGS: dict[str, Ending] = {"malformed": "malformed", "drop": "drop"}
@@ -84,6 +105,8 @@ class SimHandlers:
         self.authorizations: deque[str] = deque(maxlen=_SEEN_AUTHORIZATIONS)
         """Digests of the `Authorization` headers received, oldest first (never the value),
         so a test can tell which key a request carried."""
+        self.requests: deque[dict[str, Any]] = deque(maxlen=_SEEN_REQUESTS)
+        """The shape of each chat request received, oldest first (`request_digest`)."""
 
     def _saw(self, request: Request) -> str:
         header = request.headers.get("authorization", "")
@@ -104,6 +127,11 @@ class SimHandlers:
         received (chat and models requests), oldest first."""
         return JSONResponse({"sha256": list(self.authorizations)})
 
+    async def seen_requests(self, request: Request) -> Response:
+        """`GET /v1/debug/requests`: each chat request's model and, per message, its role,
+        its tool call count and a SHA-256 of its `reasoning_content` (never any text)."""
+        return JSONResponse({"requests": list(self.requests)})
+
     async def chat_completions(self, request: Request) -> Response:
         """`POST /v1/chat/completions`."""
         arrived = asyncio.get_running_loop().time()
@@ -115,6 +143,7 @@ class SimHandlers:
                 exc.message, error_type="invalid_request_error", code=None, param=exc.param
             )
             return _json(400, body)
+        self.requests.append(request_digest(chat))
         spec = parse_model(chat.model)
         if spec.behaviour == "hang":
             return await self._hang(request)
@@ -222,6 +251,7 @@ def create_sim_app(config: SimConfig | None = None) -> Starlette:
             Route("/v1/chat/completions", handlers.chat_completions, methods=["POST"]),
             Route("/v1/models", handlers.models, methods=["GET"]),
             Route("/v1/debug/authorizations", handlers.seen_authorizations, methods=["GET"]),
+            Route("/v1/debug/requests", handlers.seen_requests, methods=["GET"]),
         ]
     )
     app.state.sim = handlers

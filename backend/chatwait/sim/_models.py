@@ -3,7 +3,8 @@
 Fault models are named for their behaviour so a test or a demo picks a failure by
 choosing a model; `fault-drop-after-N` and `fault-flaky-K` take any non-negative integer.
 `offline-tools` calls the tools a request offers (see `_reply.py`), `offline-reasoner`
-thinks aloud first; `fault-tool-loop` calls a tool on every turn (it never answers) and
+thinks aloud first, `offline-reasoner-tools` thinks aloud before its tool calls (as
+DeepSeek's thinking mode does); `fault-tool-loop` calls a tool on every turn (it never answers) and
 `fault-unknown-tool` calls a tool the request did not offer.
 """
 
@@ -17,6 +18,7 @@ Behaviour = Literal[
     "answer",
     "tools",
     "reasoner",
+    "reasoner-tools",
     "tool-loop",
     "unknown-tool",
     "429",
@@ -35,6 +37,7 @@ OFFLINE_MODELS: tuple[str, ...] = (
     *ANSWER_MODELS,
     "offline-tools",
     "offline-reasoner",
+    "offline-reasoner-tools",
     "fault-429",
     "fault-500",
     "fault-401",
@@ -52,6 +55,7 @@ _FIXED: dict[str, Behaviour] = {
     "offline-2": "answer",
     "offline-tools": "tools",
     "offline-reasoner": "reasoner",
+    "offline-reasoner-tools": "reasoner-tools",
     "fault-tool-loop": "tool-loop",
     "fault-unknown-tool": "unknown-tool",
     "fault-429": "429",

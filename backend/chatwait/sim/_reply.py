@@ -11,6 +11,10 @@ what it writes:
   after its name, else the message's first JSON object, else `{}`;
 - otherwise answer as `offline-1`.
 
+`offline-reasoner-tools` does the same, streaming `reasoning_content` before its tool
+calls (not before the answer that follows the results), so a test can check the
+reasoning is sent back on the assistant message of the next request.
+
 `tool_choice` is honoured: `none` never calls, `required` calls the first offered tool when
 the message names none, a named function is always the one called.
 """
@@ -39,7 +43,7 @@ UNKNOWN_TOOL = "no_such_tool"
 _MALFORMED_TOKENS = 2
 _ARGUMENT_PIECE_CHARS = 8
 _MAX_JSON_CANDIDATES = 16
-_TOOL_MODELS = ("tools", "tool-loop", "unknown-tool")
+_TOOL_MODELS = ("tools", "reasoner-tools", "tool-loop", "unknown-tool")
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,10 @@ def compose(spec: ModelSpec, chat: ChatRequest, config: SimConfig) -> Reply:
     if spec.behaviour in _TOOL_MODELS:
         calls = _tool_calls(spec, chat)
         if calls:
-            return Reply([], "tool_calls", tool_calls=calls)
+            thoughts: list[str] = []
+            if spec.behaviour == "reasoner-tools":
+                thoughts = reasoning_tokens(chat.messages, max(1, config.answer_tokens // 2))
+            return Reply([], "tool_calls", thoughts, calls)
     size = config.answer_tokens * (2 if spec.name == "offline-2" else 1)
     opening = _tool_results_opening(chat.messages) if spec.behaviour in _TOOL_MODELS else None
     voice = spec.name if spec.behaviour == "answer" else DEFAULT_MODEL
