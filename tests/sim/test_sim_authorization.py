@@ -1,4 +1,4 @@
-"""What the offline provider keeps of the `Authorization` it received, and a refused key."""
+"""What the offline provider keeps of the requests it received (digests), and a refused key."""
 
 from __future__ import annotations
 
@@ -40,3 +40,23 @@ async def test_a_refused_key_gets_401_from_the_models_list(sim_url: str) -> None
     async with client(sim_url, api_key="sk-fine-0123456789") as api:
         listed = await api.models.list()
         assert any(model.id == "offline-1" for model in listed.data)
+
+
+async def test_the_debug_requests_keep_each_message_shape_and_no_text(sim_url: str) -> None:
+    secret = "a sentence nobody else may read"
+    thought = "thinking it over"
+    messages = [
+        {"role": "user", "content": secret},
+        {"role": "assistant", "content": None, "reasoning_content": thought, "tool_calls": []},
+        {"role": "user", "content": secret},
+    ]
+    async with client(sim_url, api_key="sk-shape-0123456789") as api:
+        await api.chat.completions.create(model="offline-1", messages=messages)  # type: ignore[arg-type]
+    async with httpx.AsyncClient() as http:
+        seen = await http.get(f"{sim_url}/debug/requests")
+    last = seen.json()["requests"][-1]
+    assert last["model"] == "offline-1"
+    assert [m["role"] for m in last["messages"]] == ["user", "assistant", "user"]
+    sha = hashlib.sha256(thought.encode()).hexdigest()
+    assert [m["reasoning_content_sha256"] for m in last["messages"]] == [None, sha, None]
+    assert secret not in seen.text and thought not in seen.text
