@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from chatwait.errors import NotFound
-from chatwait.store import Database, repo
+from chatwait.store import Conversation, Database, repo
 from chatwait.turns import ConversationDetail, ConversationPage, ConversationSummary, check_text
 
 
@@ -20,6 +22,16 @@ async def list_page(db: Database, *, user_id: str, limit: int, offset: int) -> C
             limit=limit,
             offset=offset,
         )
+
+
+async def owned(session: AsyncSession, *, user_id: str, conversation_id: str) -> Conversation:
+    """The user's conversation; one of someone else's is as missing as no conversation."""
+    conversation = await repo.get_conversation(
+        session=session, user_id=user_id, conversation_id=conversation_id
+    )
+    if conversation is None:
+        raise NotFound(f"conversation {conversation_id} does not exist")
+    return conversation
 
 
 async def read(db: Database, *, user_id: str, conversation_id: str) -> ConversationDetail:
@@ -43,11 +55,7 @@ async def update(
     if title is not None:
         title = " ".join(check_text(title, field="title", limit=200).split())
     async with db.session() as session:
-        conversation = await repo.get_conversation(
-            session=session, user_id=user_id, conversation_id=conversation_id
-        )
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} does not exist")
+        conversation = await owned(session, user_id=user_id, conversation_id=conversation_id)
         await repo.update_conversation(
             session=session, conversation=conversation, title=title, metadata=metadata
         )
@@ -56,9 +64,5 @@ async def update(
 
 async def delete(db: Database, *, user_id: str, conversation_id: str) -> None:
     async with db.session() as session:
-        conversation = await repo.get_conversation(
-            session=session, user_id=user_id, conversation_id=conversation_id
-        )
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} does not exist")
+        conversation = await owned(session, user_id=user_id, conversation_id=conversation_id)
         await repo.delete_conversation(session=session, conversation=conversation)

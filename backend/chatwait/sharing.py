@@ -12,8 +12,9 @@ import hashlib
 import secrets
 from datetime import UTC, datetime
 
+from chatwait import conversations
 from chatwait.errors import NotFound
-from chatwait.store import Database, repo
+from chatwait.store import Database
 from chatwait.store import votes as store
 from chatwait.turns import ConversationDetail, RunRecord, TurnRecord
 
@@ -24,34 +25,22 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-async def _owned(db: Database, user_id: str, conversation_id: str) -> ConversationDetail:
-    async with db.session() as session:
-        conversation = await repo.get_conversation_with_turns(
-            session=session, user_id=user_id, conversation_id=conversation_id
-        )
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} does not exist")
-        return ConversationDetail.from_row(conversation)
-
-
 async def export_json(db: Database, *, user_id: str, conversation_id: str) -> ConversationDetail:
     """Every turn and every run with its metadata."""
-    return await _owned(db, user_id, conversation_id)
+    return await conversations.read(db, user_id=user_id, conversation_id=conversation_id)
 
 
 async def export_markdown(db: Database, *, user_id: str, conversation_id: str) -> str:
-    return to_markdown(await _owned(db, user_id, conversation_id))
+    return to_markdown(
+        await conversations.read(db, user_id=user_id, conversation_id=conversation_id)
+    )
 
 
 async def share(db: Database, *, user_id: str, conversation_id: str, hide_costs: bool) -> str:
     """A new token for the user's conversation (an earlier link stops working)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     async with db.session() as session:
-        conversation = await repo.get_conversation(
-            session=session, user_id=user_id, conversation_id=conversation_id
-        )
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} does not exist")
+        await conversations.owned(session, user_id=user_id, conversation_id=conversation_id)
         await store.put_share(
             session=session,
             conversation_id=conversation_id,
@@ -65,11 +54,7 @@ async def share(db: Database, *, user_id: str, conversation_id: str, hide_costs:
 async def unshare(db: Database, *, user_id: str, conversation_id: str) -> None:
     """Revoke the conversation's link, if it has one."""
     async with db.session() as session:
-        conversation = await repo.get_conversation(
-            session=session, user_id=user_id, conversation_id=conversation_id
-        )
-        if conversation is None:
-            raise NotFound(f"conversation {conversation_id} does not exist")
+        await conversations.owned(session, user_id=user_id, conversation_id=conversation_id)
         await store.delete_share(session=session, conversation_id=conversation_id)
 
 
