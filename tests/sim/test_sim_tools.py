@@ -263,3 +263,24 @@ async def test_reasoner_max_tokens_counts_the_reasoning(api: AsyncOpenAI) -> Non
     assert whole.choices[0].finish_reason == "length"
     assert len((whole.choices[0].message.content or "").split()) == 3
     assert whole.usage is not None and whole.usage.completion_tokens == limit
+
+
+async def test_reasoner_tools_reasons_before_its_call_and_answers_the_result_plainly(
+    sim_url: str,
+) -> None:
+    body: dict[str, Any] = {
+        "model": "offline-reasoner-tools",
+        "messages": conversation('Please add {"a": 2, "b": 40} for me.'),
+        "tools": TOOLS,
+        "stream": True,
+    }
+    deltas = [c["choices"][0]["delta"] for c in await _chunks(sim_url, body) if c["choices"]]
+    thinking = [d for d in deltas if "reasoning_content" in d]
+    assert thinking and deltas[: len(thinking)] == thinking, "reasoning first"
+    assert any(d.get("tool_calls") for d in deltas[len(thinking) :])
+    calls = _calls([{"choices": [{"delta": d}]} for d in deltas])
+    assert (calls[0]["name"], json.loads(calls[0]["arguments"])) == ("add", {"a": 2, "b": 40})
+    body["messages"] = _after_tool_call("Please add 2 and 40.", "add", "42")
+    answer = [c["choices"][0]["delta"] for c in await _chunks(sim_url, body) if c["choices"]]
+    assert not any("reasoning_content" in d or d.get("tool_calls") for d in answer)
+    assert "".join(d.get("content") or "" for d in answer).startswith('The add tool returned "42".')
