@@ -229,6 +229,11 @@ class ApiClient:
         path = f"/admin/agents/{quote(agent, safe='')}"
         await self.request("PATCH", path, json={"enabled": enabled})
 
+    async def set_agent_models(self, agent: str, models: list[str] | None) -> None:
+        """The models users may pick (None: all of them)."""
+        path = f"/admin/agents/{quote(agent, safe='')}"
+        await self.request("PATCH", path, json={"models": models})
+
     async def wait(
         self, body: Mapping[str, Any], *, idempotency_key: str | None = None, attempts: int = 1
     ) -> dict[str, Any]:
@@ -270,25 +275,34 @@ class ApiClient:
         after: int = 0,
     ) -> AsyncIterator[EventSource]:
         """Start a turn (`body`, named by `idempotency_key`: sent again, it attaches to
-        that turn) or attach to one (`turn_id`); events after `after`."""
+        that turn) or attach to one (`turn_id`); events after `after`.
+
+        A 401 gets one retry with a refreshed token (a refused start started nothing).
+        """
         headers = {"Last-Event-ID": str(after)} if after else {}
-        token = await self._token()
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
         if body is not None:
             if idempotency_key:
                 headers["Idempotency-Key"] = idempotency_key
-            method, path, kwargs = "POST", "/chat/streaming", {"json": body, "headers": headers}
+            method, path, kwargs = "POST", "/chat/streaming", {"json": body}
         else:
-            method, path, kwargs = "GET", f"/chat/streaming/{turn_id}", {"headers": headers}
-        async with aconnect_sse(
-            self.http, method, path, timeout=_STREAM_TIMEOUT, **kwargs
-        ) as source:
-            response = source.response
-            if response.is_error:
-                await response.aread()
-                raise ApiError.from_response(response)
-            yield source
+            method, path, kwargs = "GET", f"/chat/streaming/{turn_id}", {}
+        token = await self._token()
+        for retry in (False, True):
+            sent = self._with_token({"headers": headers}, token)["headers"]
+            async with aconnect_sse(
+                self.http, method, path, timeout=_STREAM_TIMEOUT, headers=sent, **kwargs
+            ) as source:
+                response = source.response
+                if response.status_code == 401 and token is not None and not retry:
+                    renewed = await self._token(stale=token)
+                    if renewed is not None and renewed != token:
+                        token = renewed
+                        continue
+                if response.is_error:
+                    await response.aread()
+                    raise ApiError.from_response(response)
+                yield source
+                return
 
     # -- conversations --------------------------------------------------------------
 

@@ -73,6 +73,7 @@ def toggles_props(agents: Iterable[Mapping[str, Any]], notice: str | None = None
             "name": str(a["name"]),
             "provider": str(a.get("provider") or ""),
             "enabled": bool(a.get("enabled", True)),
+            "models": [str(m) for m in a.get("models") or []],
             "allowed_models": a.get("allowed_models"),
         }
         for a in agents
@@ -121,10 +122,19 @@ async def handle_provider_key(api: ApiClient, payload: Mapping[str, Any]) -> str
 
 
 async def handle_agent_toggle(api: ApiClient, payload: Mapping[str, Any]) -> str:
-    agent, enabled = str(payload.get("agent") or ""), bool(payload.get("enabled"))
+    """Switch an agent on or off, or set its allowed models (`models`: a list, or None)."""
+    agent = str(payload.get("agent") or "")
     try:
-        await api.toggle_agent(agent, enabled=enabled)
-        notice = f"{agent} is {'on' if enabled else 'off'} for everyone."
+        if "models" in payload:
+            models = payload.get("models")
+            allowed = [str(m) for m in models] if isinstance(models, list) else None
+            await api.set_agent_models(agent, allowed)
+            shown = ", ".join(allowed) if allowed else "every model"
+            notice = f"{agent} allows {shown}."
+        else:
+            enabled = bool(payload.get("enabled"))
+            await api.toggle_agent(agent, enabled=enabled)
+            notice = f"{agent} is {'on' if enabled else 'off'} for everyone."
     except ApiError as exc:
         notice = f"{agent}: {exc.message}"
     await _rerender(api, ADMIN_COMMAND, notice)

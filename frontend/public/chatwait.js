@@ -51,15 +51,47 @@
   }
   window.addEventListener("popstate", followDeepLink);
 
+  // Chainlit may still reset or re-mount the composer after the text is put back (its
+  // own clean-up after a send); for a few seconds an emptied composer gets it again,
+  // until the user does anything (a key, a click: editing, sending or clearing it).
+  const RESTORE_MS = 4000;
+  let restoring = null;
+  const setValue = (input, text) => {
+    const setter = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set;
+    setter.call(input, text); // React's own setter, then the event it listens to
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  };
+  const restore = () => {
+    if (!restoring) return;
+    if (Date.now() > restoring.until) {
+      stopRestoring();
+      return;
+    }
+    const input = document.getElementById("chat-input");
+    if (!(input instanceof HTMLTextAreaElement) || input.value === restoring.text) return;
+    if (input.value !== "") {
+      stopRestoring(); // something else is in it now
+      return;
+    }
+    setValue(input, restoring.text);
+    input.focus();
+  };
+
+  const stopRestoring = () => {
+    if (!restoring) return;
+    window.clearInterval(restoring.timer);
+    restoring = null;
+  };
+  document.addEventListener("keydown", stopRestoring, true);
+  document.addEventListener("pointerdown", stopRestoring, true);
+
   window.addEventListener("message", (event) => {
     if (event.source !== window || event.origin !== window.location.origin) return;
     const data = event.data;
     if (!data || data.chatwait !== "restore-composer" || typeof data.text !== "string") return;
-    const input = document.getElementById("chat-input");
-    if (!(input instanceof HTMLTextAreaElement)) return;
-    const setValue = Object.getOwnPropertyDescriptor(HTMLTextAreaElement.prototype, "value").set;
-    setValue.call(input, data.text); // React's own setter, then the event it listens to
-    input.dispatchEvent(new Event("input", { bubbles: true }));
-    input.focus();
+    stopRestoring();
+    const timer = window.setInterval(restore, 100);
+    restoring = { text: data.text, until: Date.now() + RESTORE_MS, timer };
+    restore();
   });
 })();

@@ -124,3 +124,24 @@ async def test_a_key_the_provider_cannot_check_is_not_stored(db: Database) -> No
     await catalog.save_key(user_id, "down", KEY, check=False)
     assert [info.last4 for info in await keys.list(user_id)] == [KEY[-4:]]
     await down.aclose()
+
+
+async def test_the_users_key_stays_out_of_what_traces_record() -> None:
+    """The SDK's generation spans record the model settings: the key is never in them."""
+    import json
+
+    provider = _provider("fast")
+    agent = provider.build_agent(agent_name="keyed", model="m", instructions="", api_key=KEY)
+    assert KEY not in json.dumps(agent.model_settings.to_json_dict(), default=str)
+    assert KEY not in repr(agent.model_settings)
+    await provider.aclose()
+
+
+async def test_a_key_sealed_under_another_secret_is_not_offered(db: Database) -> None:
+    async with db.session() as session:
+        user_id = await repo.ensure_user(session=session, identifier="stale")
+    await ProviderKeys(db, SECRET).put(user_id, "openai", KEY)
+    assert await ProviderKeys(db, SECRET).agents(user_id) == {"openai"}
+    changed = ProviderKeys(db, SECRET + "-changed")
+    assert await changed.agents(user_id) == frozenset()
+    assert await changed.open(user_id, ["openai"]) == {}

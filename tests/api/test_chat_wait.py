@@ -23,6 +23,7 @@ RUN_KEYS = {
     "tool_calls",
     "reasoning",
     "slot",
+    "retry_of",
 }
 
 

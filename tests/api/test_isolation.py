@@ -69,6 +69,7 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/chat/turns/{turn}/vote", {"json": {"winner": "tie"}}),
     ("POST", "/chat/turns/{live_turn}/vote", {"json": {"winner": "tie"}}),
     ("POST", "/chat/turns/{turn}/reveal", {}),
+    ("POST", "/chat/turns/{turn}/runs/{turn}/retry", {}),
     ("GET", "/conversations/{conversation}/export", {}),
     ("GET", "/conversations/{conversation}/export?format=markdown", {}),
     ("POST", "/conversations/{conversation}/share", {}),

@@ -122,3 +122,18 @@ def test_the_limits_hook_counts_refusals_by_limit() -> None:
     text = metrics.exposition().decode()
     assert _value(text, "chatwait_refused_requests_total", limit="turns_per_minute") == 2
     assert _value(text, "chatwait_refused_requests_total", limit="tokens_per_day") == 1
+
+
+def test_a_turn_refused_by_a_limit_is_counted_by_that_limit(tmp_path: Path) -> None:
+    with (
+        local_app(tmp_path, METRICS_TOKEN=METRICS_TOKEN, LIMIT_TURNS_PER_MINUTE=1) as (url, _),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        user = signed_up(client)
+        body = {"message": "once", "agents": ["offline"]}
+        assert client.post("/chat/wait", json=body, headers=user.auth).status_code == 200
+        refused = client.post("/chat/wait", json=body, headers=user.auth)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limited"
+        text = _scrape(client)
+    assert _value(text, "chatwait_refused_requests_total", limit="turns_per_minute") == 1
+    assert _value(text, "chatwait_turns_total", status="done") == 1

@@ -376,3 +376,41 @@ def test_ui_sign_ins_are_throttled_per_browser_address(tmp_path: Path) -> None:
             assert attempt(noisy, f"x-{uuid.uuid4().hex[:8]}@example.com", "wrong" * 3) == 401
         assert attempt(noisy, email, PASSWORD) == 401  # right password, too many attempts
         assert attempt(other, email, PASSWORD) == 200  # another browser is not locked out
+
+
+def _rotations(server: ChildServer, email: str) -> int:
+    """Refresh tokens spent by the user's sessions: one per refresh."""
+    database = Path(server.log_path).parent / "data" / "chatwait.db"
+    with sqlite3.connect(database) as db:
+        (count,) = db.execute(
+            "SELECT count(*) FROM refresh_tokens r JOIN auth_sessions s ON s.id = r.session_id "
+            "JOIN users u ON u.id = s.user_id WHERE lower(u.email) = lower(?) "
+            "AND r.used_at IS NOT NULL",
+            (email,),
+        ).fetchone()
+    return int(count)
+
+
+def test_a_ui_session_outlives_its_access_tokens(page: Page, tmp_path: Path) -> None:
+    """Access tokens of 3 s: the UI server refreshes them; every turn still answers."""
+    with chatwait_server(
+        tmp_path,
+        AUTH_MODE="local",
+        CHATWAIT_SECRET_KEY="test-secret-" + "r" * 40,
+        REGISTRATION="open",
+        ACCESS_TOKEN_MINUTES="0.05",
+        **FAST_SIM_ENV,
+    ) as short:
+        email = register(short)
+        open_signed_in(page, short.base_url, email)
+        turns = 0
+        while _rotations(short, email) < 2:  # each turn takes its own time to answer
+            assert turns < 20, "the UI never refreshed its token"
+            turn = send(page, f"Question {turns}")
+            wait_until_finished(turn)
+            expect(turn.locator('.cw-pane[data-status="done"]')).to_have_count(2)
+            turns += 1
+        page.reload()  # the sidebar and history, with a refreshed token too
+        expect(page.locator(".cw-turn")).to_have_count(turns, timeout=30_000)
+        [(revoked_at, _)] = _sessions(short, email)
+        assert revoked_at is None  # no refresh token was ever used twice

@@ -77,7 +77,8 @@ def test_a_key_saved_in_the_panel_makes_its_agent_available(
 def test_the_admin_switches_an_agent_off_and_on(page: Page, server: ChildServer) -> None:
     open_chat(page, server.base_url)
     open_panel(page, "Switch agents on or off (admins)")
-    switch = page.locator('.cw-toggle-row[data-agent="offline-2"] input[type="checkbox"]')
+    row = page.locator('.cw-toggle-row[data-agent="offline-2"]')
+    switch = row.locator(".cw-toggle-enabled")
     expect(switch).to_be_checked(timeout=30_000)
     switch.click()
     expect(page.get_by_text("offline-2 is off for everyone.")).to_be_visible(timeout=30_000)
@@ -86,3 +87,11 @@ def test_the_admin_switches_an_agent_off_and_on(page: Page, server: ChildServer)
     switch.click()
     expect(page.get_by_text("offline-2 is on for everyone.")).to_be_visible(timeout=30_000)
     assert _agents(server)["offline-2"]["available"] is True
+
+    model = row.locator('.cw-toggle-model[data-model="offline-1"] input')
+    expect(model).to_be_checked()
+    model.click()
+    expect(page.get_by_text("offline-2 allows ")).to_be_visible(timeout=30_000)
+    expect(model).not_to_be_checked()
+    listed = _agents(server)["offline-2"]
+    assert "offline-1" not in listed["models"] and listed["models"]

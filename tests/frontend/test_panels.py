@@ -26,8 +26,12 @@ def test_keys_props_list_the_agents_that_take_a_key() -> None:
 
 def test_toggles_props_follow_the_admin_list() -> None:
     agents = [
-        {"name": "offline-2", "provider": "offline", "enabled": False, "allowed_models": None}
+        {
+            "name": "offline-2",
+            "provider": "offline",
+            "enabled": False,
+            "models": ["offline-1", "offline-2"],
+            "allowed_models": ["offline-2"],
+        }
     ]
-    assert toggles_props(agents)["agents"] == [
-        {"name": "offline-2", "provider": "offline", "enabled": False, "allowed_models": None}
-    ]
+    assert toggles_props(agents)["agents"] == agents

@@ -178,3 +178,24 @@ async def test_sessions_left_unused_are_dropped_at_the_next_sign_in(
     second = await store.login(*await account(store))
     assert second is not None
     assert first[0] not in store and second[0] in store
+
+
+async def test_a_refused_token_is_refreshed_and_the_call_retried_once(
+    backend: str, store: SessionStore
+) -> None:
+    """Requests and streams alike: the backend's 401 is answered with a refresh."""
+    signed_in = await store.login(*await account(store))
+    assert signed_in is not None
+    handle, session = signed_in
+    reset = current_handle.set(handle)
+    try:
+        session.access_token = "not-a-token-the-backend-knows"
+        assert (await store.api.conversations())["total"] == 0
+        assert session.access_token != "not-a-token-the-backend-knows"
+
+        session.access_token = "not-a-token-the-backend-knows"
+        async with store.api.open_stream(body={"message": "hello"}) as source:
+            assert source.response.status_code == 200
+        assert (await store.api.conversations())["total"] == 1
+    finally:
+        current_handle.reset(reset)

@@ -118,3 +118,23 @@ def test_overriding_a_missing_user_is_a_404(server: tuple[httpx.Client, Account]
         f"/admin/users/{missing}", json={"limits": {"turns_per_minute": 5}}, headers=admin.auth
     )
     assert response.status_code == 404
+
+
+def test_refused_turns_are_counted_by_limit_in_the_metrics(
+    server: tuple[httpx.Client, Account],
+) -> None:
+    client, admin = server
+    user = signed_up(client)
+    zero = {"limits": {"concurrent_turns": 0}}
+    assert client.patch(f"/admin/users/{user.id}", json=zero, headers=admin.auth).is_success
+
+    def refused() -> float:
+        text = client.get("/metrics", headers=admin.auth).text
+        for line in text.splitlines():
+            if line.startswith('chatwait_refused_requests_total{limit="concurrent_turns"}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = refused()
+    assert client.post("/chat/wait", json=QUICK, headers=user.auth).status_code == 429
+    assert refused() == before + 1

@@ -192,3 +192,54 @@ def test_parallel_turns_overshoot_by_at_most_one_reservation(
             assert read_stream(client, "GET", f"/chat/streaming/{turn_id}")[-1].type == "turn_done"
         settled = client.get("/me/usage").json()["limits"]["tokens_per_day"]
         assert settled["reserved"] == 0, "cancelled runs settle what they used (nothing)"
+
+
+def test_parallel_starts_never_pass_the_concurrency_limit(
+    tmp_path: Path, sim: tuple[CountingSim, str]
+) -> None:
+    with limited_app(tmp_path, LIMIT_CONCURRENT_TURNS=2, OFFLINE_BASE_URL=sim[1]) as (
+        client,
+        database_url,
+    ):
+
+        def start(_: int) -> httpx.Response:
+            with client.stream("POST", "/chat/streaming", json=HANG) as response:
+                return response
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(start, range(8)))
+        admitted = [a for a in answers if a.status_code == 200]
+        assert len(admitted) == 2
+        assert all(a.status_code == 429 for a in answers if a not in admitted)
+        assert row_counts(database_url)["turns"] == 2
+        for answer in admitted:
+            turn_id = answer.headers["X-Turn-Id"]
+            assert client.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
+            assert read_stream(client, "GET", f"/chat/streaming/{turn_id}")[-1].type == "turn_done"
+        assert row_counts(database_url)["turn_leases"] == 0
+
+
+def test_a_configured_agent_reserves_its_own_max_output(
+    tmp_path: Path, sim: tuple[CountingSim, str]
+) -> None:
+    config = tmp_path / "chatwait.toml"
+    config.write_text(
+        '[[agents]]\nname = "brief"\nprovider = "offline"\nmodel = "offline-1"\n'
+        'models = ["offline-1", "fault-hang"]\nmax_output_tokens = 40\n',
+        encoding="utf-8",
+    )
+    settings = {
+        "CHATWAIT_CONFIG": str(config),
+        "QUOTA_TOKENS_PER_DAY": 100_000,
+        "QUOTA_OUTPUT_TOKENS_PER_RUN": 5000,
+        "OFFLINE_BASE_URL": sim[1],
+    }
+    with limited_app(tmp_path, **settings) as (client, _):
+        body = {"message": "Hold on", "agents": ["brief"], "models": {"brief": "fault-hang"}}
+        with client.stream("POST", "/chat/streaming", json=body) as started:
+            assert started.status_code == 200
+            turn_id = started.headers["X-Turn-Id"]
+        reserved = client.get("/me/usage").json()["limits"]["tokens_per_day"]["reserved"]
+        assert 40 < reserved < 200, "its prompt and 40 tokens, not QUOTA_OUTPUT_TOKENS_PER_RUN"
+        assert client.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
+        assert read_stream(client, "GET", f"/chat/streaming/{turn_id}")[-1].type == "turn_done"

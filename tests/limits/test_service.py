@@ -134,3 +134,13 @@ async def test_zero_turns_per_minute_refuses_every_turn(database: Database) -> N
     assert refused.value.retry_after == 60
     assert await limits.usage(user) is not None
     await limits.close()
+
+
+async def test_an_unreachable_redis_lets_turns_through_uncounted(database: Database) -> None:
+    clock = Clock()
+    limits = _limits(database, clock, LIMIT_TURNS_PER_MINUTE=1, REDIS_URL="redis://127.0.0.1:9/0")
+    user = await _user(database)
+    for n in range(2):
+        await limits.admit(user_id=user, turn_id=f"t{n}", estimates=[RunEstimate(f"r{n}", 1)])
+    assert (await limits.usage(user)).limits["concurrent_turns"].used == 2
+    await limits.close()

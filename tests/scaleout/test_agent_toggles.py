@@ -9,7 +9,6 @@ Every change is also in the audit log, readable from either replica, and non-adm
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 
 from tests.accounts._support import LOCAL, Account, admin_of, signed_up
 from tests.scaleout._replicas import Cluster, cluster
+from tests.support.eventually import eventually
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -43,10 +43,7 @@ def pair(
 
 def _until(check: Callable[[], bool]) -> None:
     """Until `check()` holds (B's own answer changed), or fail after `SPREAD_SECONDS`."""
-    deadline = time.monotonic() + SPREAD_SECONDS
-    while not check():
-        assert time.monotonic() < deadline, "replica B never applied the toggle"
-        time.sleep(0.05)
+    eventually(check, timeout=SPREAD_SECONDS, message="replica B never applied the toggle")
 
 
 def _agents(client: httpx.Client, account: Account) -> dict[str, Any]:
@@ -127,8 +124,15 @@ def test_non_admins_get_403_and_every_change_is_audited(pair: Cluster) -> None:
         a.patch("/admin/agents/offline-2", json={"models": ["offline-2"]}, headers=admin.auth)
         demoted = a.patch(f"/admin/users/{user.id}", json={"role": "admin"}, headers=admin.auth)
         assert demoted.status_code == 200
-        page = b.get("/admin/audit", params={"limit": 2}, headers=admin.auth).json()
-        newest, agent_change = page["entries"]
+        limited = a.patch(
+            f"/admin/users/{user.id}", json={"limits": {"tokens_per_day": 5000}}, headers=admin.auth
+        )
+        assert limited.status_code == 200, limited.text
+        page = b.get("/admin/audit", params={"limit": 3}, headers=admin.auth).json()
+        limits_change, newest, agent_change = page["entries"]
+        assert limits_change["action"] == "user.limits"
+        assert limits_change["before"] == {"limits": {}}
+        assert limits_change["after"] == {"limits": {"tokens_per_day": 5000}}
         assert (newest["action"], newest["target"]) == ("user.update", f"user:{user.id}")
         assert newest["before"] == {"role": "user", "disabled": False}
         assert newest["after"] == {"role": "admin", "disabled": False}

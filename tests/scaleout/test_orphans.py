@@ -105,3 +105,22 @@ async def test_an_owner_that_got_as_far_as_turn_done_keeps_its_status(db: Databa
         turn = await repo.get_any_turn(session=session, turn_id=turn_id)
         assert turn is not None and turn.status == "done"
         assert replay_events(turn) == events
+
+
+async def test_a_dead_owners_turn_stops_counting_against_its_users_limits(db: Database) -> None:
+    from chatwait.config import Settings
+    from chatwait.limits import Limits, RunEstimate
+
+    log = MemoryEventLog()
+    turn_id, _, (run_id,) = await _turn(db, "dead:4:d", agents=1)
+    await log.append(turn_id, LoggedEvent(1, "turn_started", "{}"))
+    async with db.session() as session:
+        user_id = await repo.ensure_user(session=session)
+    limits = Limits(Settings(_env_file=None, LIMIT_CONCURRENT_TURNS=1), db)  # type: ignore[call-arg]
+    await limits.admit(user_id=user_id, turn_id=turn_id, estimates=[RunEstimate(run_id, 10)])
+    assert (await limits.usage(user_id)).limits["concurrent_turns"].used == 1
+    await end_owner_turns(db=db, event_log=log, owner="dead:4:d")
+    report = await limits.usage(user_id)
+    assert report.limits["concurrent_turns"].used == 0
+    assert report.limits["tokens_per_day"].reserved == 0
+    await limits.close()

@@ -14,7 +14,9 @@ from chatwait.sim import OFFLINE_MODELS, SimConfig, is_offline_model
 def test_exports_are_exactly_the_public_surface() -> None:
     assert sorted(sim.__all__) == [
         "OFFLINE_MODELS",
+        "REFUSED_KEY_PREFIX",
         "SimConfig",
+        "authorization_digest",
         "create_sim_app",
         "is_offline_model",
         "run",

@@ -87,15 +87,17 @@ class Users:
             if disabled:
                 await q.revoke_user_sessions(session=session, user_id=user_id, reason="disabled")
             await session.flush()
-            await audit.record(
-                session=session,
-                actor_id=actor.user_id,
-                actor_email=actor.email,
-                action="user.update",
-                target=f"user:{user_id}",
-                before=before,
-                after={"role": user.role, "disabled": user.disabled},
-            )
+            after = {"role": user.role, "disabled": user.disabled}
+            if after != before:
+                await audit.record(
+                    session=session,
+                    actor_id=actor.user_id,
+                    actor_email=actor.email,
+                    action="user.update",
+                    target=f"user:{user_id}",
+                    before=before,
+                    after=after,
+                )
             info = user_info(user)
         self._shared.forget_user(user_id)
         return info

@@ -115,16 +115,18 @@ class ProviderKeys:
             ]
 
     async def agents(self, user_id: str) -> frozenset[str]:
-        """The agents the user stored a key for (no decryption; cached briefly)."""
-        if self._cipher is None:
+        """The agents the user holds a usable key for (one that opens under the current
+        secret, so `GET /models` never offers what a turn would refuse); cached briefly."""
+        cipher = self._cipher
+        if cipher is None:
             return frozenset()
         held = self._held.get(user_id)
         if held is None:
             async with self._db.session() as session:
-                names = await session.scalars(
-                    select(ProviderKey.agent).where(ProviderKey.user_id == user_id)
+                rows = await session.scalars(
+                    select(ProviderKey).where(ProviderKey.user_id == user_id)
                 )
-                held = frozenset(names)
+                held = frozenset(row.agent for row in rows if _opens(cipher, row))
             self._held.put(user_id, held)
         return held
 
@@ -178,6 +180,20 @@ class ProviderKeys:
                     .values(last_used_at=now)
                 )
         return opened
+
+
+def _opens(cipher: KeyCipher, row: ProviderKey) -> bool:
+    try:
+        cipher.open(
+            row.nonce,
+            row.ciphertext,
+            user_id=row.user_id,
+            agent=row.agent,
+            key_version=row.key_version,
+        )
+    except UndecryptableKey:
+        return False
+    return True
 
 
 async def rotate_keys(db: Database, *, old_secret: str, new_secret: str) -> int:

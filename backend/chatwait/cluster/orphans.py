@@ -22,6 +22,7 @@ import json
 import logging
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, TurnEventLog
+from chatwait.limits import end_lease
 from chatwait.store import Database, Turn, repo
 from chatwait.turns import RunErrorInfo, RunRecord
 from chatwait.turns.events import TurnDone, TurnEvent, encode, terminal_event
@@ -89,6 +90,7 @@ async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> No
             transcript=format_transcript(transcript),
             reset_after=reset_after if closing else None,
         )
+        await end_lease(session=session, turn_id=turn_id)
     await event_log.finish(turn_id)
 
 

@@ -6,7 +6,7 @@ and every limit's state; `api/` turns that into a 429 with the RateLimit headers
 
 from chatwait.limits.errors import LimitExceeded, QuotaExceeded, RateLimited
 from chatwait.limits.report import LimitUsage, PeriodUsage, UsageList, UsageReport, UserUsage
-from chatwait.limits.service import Limits
+from chatwait.limits.service import Limits, end_lease
 from chatwait.limits.types import (
     LIMIT_NAMES,
     UNLIMITED,
@@ -36,4 +36,5 @@ __all__ = [
     "UsageList",
     "UsageReport",
     "UserUsage",
+    "end_lease",
 ]

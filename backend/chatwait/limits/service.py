@@ -379,3 +379,9 @@ def _usage(snap: _Snapshot) -> dict[Any, LimitUsage]:
             periods.next_month(now),
         ),
     }
+
+
+async def end_lease(*, session: AsyncSession, turn_id: str) -> None:
+    """A turn ended by someone other than its owner (a survivor ending a dead replica's
+    turn): it stops counting at once, not when its lease expires."""
+    await q.drop_lease(session=session, turn_id=turn_id)

@@ -188,6 +188,8 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     slot: Mapped[str | None] = mapped_column(String(8), default=None)
     """Its label in a blind turn (A, B, …); None otherwise."""
+    retry_of: Mapped[str | None] = mapped_column(String(36), default=None)
+    """The run of the same turn this one regenerates."""
 
     turn: Mapped[Turn] = relationship(back_populates="runs")
 

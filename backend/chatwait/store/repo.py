@@ -239,18 +239,28 @@ async def get_any_turn(*, session: AsyncSession, turn_id: str) -> Turn | None:
 
 
 async def agent_history(
-    *, session: AsyncSession, user_id: str, conversation_id: str, agent: str, limit: int
+    *,
+    session: AsyncSession,
+    user_id: str,
+    conversation_id: str,
+    agent: str,
+    limit: int,
+    before: datetime | None = None,
 ) -> list[tuple[str, str | None]]:
-    """(user message, this agent's answer or None) for the last `limit` finished turns."""
+    """(user message, this agent's answer or None) for the last `limit` finished turns
+    (started before `before`, when given)."""
+    conditions = [
+        Turn.conversation_id == conversation_id,
+        Conversation.user_id == user_id,
+        Turn.status != "running",
+    ]
+    if before is not None:
+        conditions.append(Turn.created_at < before)
     turns = (
         await session.scalars(
             select(Turn)
             .join(Conversation, Turn.conversation_id == Conversation.id)
-            .where(
-                Turn.conversation_id == conversation_id,
-                Conversation.user_id == user_id,
-                Turn.status != "running",
-            )
+            .where(*conditions)
             .order_by(Turn.created_at.desc())
             .limit(limit)
             .options(selectinload(Turn.runs))
@@ -261,6 +271,45 @@ async def agent_history(
         answer = next((r.output for r in turn.runs if r.agent == agent and r.output), None)
         history.append((turn.message, answer))
     return history
+
+
+async def claim_ended_turn(*, session: AsyncSession, turn_id: str, owner: str) -> bool:
+    """Make an ended turn `running` again under `owner` (for another run); False if it is
+    running already (someone else claimed it first)."""
+    result = await session.execute(
+        update(Turn)
+        .where(Turn.id == turn_id, Turn.status != "running")
+        .values(status="running", owner=owner, finished_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def add_run(
+    *,
+    session: AsyncSession,
+    turn_id: str,
+    position: int,
+    run: Mapping[str, str | None],
+    retry_of: str | None,
+) -> None:
+    """One more `running` run in an existing turn."""
+    session.add(
+        Run(
+            id=str(run["run_id"]),
+            turn_id=turn_id,
+            position=position,
+            agent=str(run["agent"]),
+            provider=str(run["provider"]),
+            model=str(run["model"]),
+            status="running",
+            output="",
+            attempts=0,
+            started_at=utcnow(),
+            retry_of=retry_of,
+        )
+    )
+    await session.flush()
 
 
 async def interrupt_runs(*, session: AsyncSession, owner: str | None = None) -> int:

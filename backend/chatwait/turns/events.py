@@ -61,9 +61,14 @@ class TurnStarted:
 class RunStarted:
     type: ClassVar[Literal["run_started"]] = "run_started"
     run_id: str
+    added: RunRef | None = None
+    """Set for a run added to an ended turn (a regenerate): which agent and model."""
+    retry_of: str | None = None
 
     def payload(self) -> dict[str, Any]:
-        return {"run_id": self.run_id}
+        if self.added is None:
+            return {"run_id": self.run_id}
+        return {**self.added.public(), "retry_of": self.retry_of}
 
 
 @dataclass(frozen=True, slots=True)

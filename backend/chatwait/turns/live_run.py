@@ -76,6 +76,8 @@ class LiveRun:
     clock: Callable[[], float]
     slot: str | None = None
     """Its label in a blind turn (A, B, …)."""
+    retry_of: str | None = None
+    """The run of the same (ended) turn this one regenerates."""
     progress: RunProgress = field(init=False)
     dispatched: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once its first provider request has gone out, or it has ended."""
@@ -172,7 +174,8 @@ class LiveRun:
 
     async def open(self) -> None:
         """Log `run_started`, then the events that came before the turn opened."""
-        await self.turn.emit(RunStarted(self.run_id))
+        added = self.ref() if self.retry_of is not None else None
+        await self.turn.emit(RunStarted(self.run_id, added, self.retry_of))
         early = self._early or []
         sent = 0
         while sent < len(early):  # more may arrive while these are emitted

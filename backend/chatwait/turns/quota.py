@@ -10,9 +10,14 @@ from chatwait.turns.records import RunRecord
 
 
 def estimate(run: LiveRun, *, instructions: str, output_tokens: int) -> RunEstimate:
-    """Its prompt (instructions, history, message, ~4 characters a token) plus
-    `output_tokens` of answer, priced like its real usage will be (0 if unpriced)."""
-    prompt = approx_tokens(instructions)
+    """Its prompt (instructions, history, message, ~4 characters a token) plus its
+    agent's maximum output (a configured agent's `max_output_tokens`, else
+    `output_tokens`), priced like its real usage will be (0 if unpriced)."""
+    spec = run.agent.spec
+    tuning = spec.tuning
+    if tuning is not None and tuning.max_tokens:
+        output_tokens = tuning.max_tokens
+    prompt = approx_tokens(spec.instructions or instructions)
     for item in run.items:
         content = item.get("content") if isinstance(item, dict) else None
         prompt += approx_tokens(content if isinstance(content, str) else str(content or ""))

@@ -154,6 +154,8 @@ class RunRecord(RunRef):
     reasoning: str | None = Field(
         None, description="The reasoning the model showed, apart from `output`; null: none."
     )
+    retry_of: str | None = None
+    """The run of the same turn this one regenerates."""
 
     @classmethod
     def from_row(cls, run: Run) -> RunRecord:
@@ -178,6 +180,7 @@ class RunRecord(RunRef):
             tool_calls=[ToolCallRecord.model_validate(c) for c in run.tool_calls or []],
             reasoning=run.reasoning,
             slot=run.slot,
+            retry_of=run.retry_of,
         )
 
     def row_values(self) -> dict[str, Any]:
@@ -230,7 +233,10 @@ class RunRecord(RunRef):
         `reasoning` events carried them); a blind run's slot and timings only (`BlindRun`)."""
         if self.slot is not None:
             return self.blind().model_dump(mode="json", exclude=_CARRIED_BY_EVENTS)
-        return self.model_dump(mode="json", exclude={*_CARRIED_BY_EVENTS, "slot"})
+        exclude = {*_CARRIED_BY_EVENTS, "slot"}
+        if self.retry_of is None:
+            exclude.add("retry_of")
+        return self.model_dump(mode="json", exclude=exclude)
 
     def revealed_payload(self) -> dict[str, Any]:
         """The body of its terminal event once its blind turn is revealed: all of it."""

@@ -170,6 +170,7 @@ def _record(run: LiveRun, failure: RunFailure | None) -> RunRecord:
         )
     return RunRecord(
         **run.ref().model_dump(),
+        retry_of=run.retry_of,
         status=failure.status if failure else "done",
         output=progress.text,
         error=error,

@@ -24,7 +24,7 @@ from chatwait.catalog import AgentCatalog
 from chatwait.config import Settings
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.event_log import TurnEventLog
-from chatwait.limits import Limits
+from chatwait.limits import LimitExceeded, Limits
 from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
@@ -38,6 +38,7 @@ from chatwait.turns.live_run import LiveRun
 from chatwait.turns.quota import estimate, used
 from chatwait.turns.reader import TurnReader
 from chatwait.turns.records import RunRecord, StartedTurn, TurnRequest
+from chatwait.turns.retry import RetryStarted, retry_run
 from chatwait.turns.run import RunOptions, complete_run
 from chatwait.turns.validation import check_text
 
@@ -159,11 +160,11 @@ class TurnService:
                 ]
         turn = LiveTurn(repo.new_id(), "", self.event_log, user_id=user_id)
         turn.runs = [
-            LiveRun(repo.new_id(), agent, self._input(history, message), turn, self.clock, slot)
+            LiveRun(repo.new_id(), agent, self.input_for(history, message), turn, self.clock, slot)
             for agent, history, slot in zip(agents, histories, slots, strict=True)
         ]
         await self._admit(turn)
-        driver = self._begin(turn)
+        driver = self.begin(turn)
         try:
             await _until_dispatched(turn.runs)
             async with self.db.session() as session:
@@ -198,9 +199,13 @@ class TurnService:
             estimate(run, instructions=self.options.instructions, output_tokens=output)
             for run in turn.runs
         ]
-        turn.admission = await self.limits.admit(
-            user_id=turn.user_id, turn_id=turn.turn_id, estimates=estimates
-        )
+        try:
+            turn.admission = await self.limits.admit(
+                user_id=turn.user_id, turn_id=turn.turn_id, estimates=estimates
+            )
+        except LimitExceeded as refused:
+            self.metrics.request_refused(refused.limit)
+            raise
 
     async def _release(self, turn: LiveTurn) -> None:
         """A start that failed after admission gives its place back (best effort: the
@@ -226,7 +231,7 @@ class TurnService:
             limit=self.settings.history_max_messages,
         )
 
-    def _input(
+    def input_for(
         self, history: list[tuple[str, str | None]], message: str
     ) -> list[TResponseInputItem]:
         """A run's input: this agent's history in the conversation, then the message."""
@@ -237,7 +242,7 @@ class TurnService:
             max_tokens=self.settings.history_max_tokens,
         )
 
-    def _begin(self, turn: LiveTurn) -> asyncio.Task[None]:
+    def begin(self, turn: LiveTurn) -> asyncio.Task[None]:
         """Start the turn's runs now; they emit once the turn is opened."""
         self.live[turn.turn_id] = turn
         driver = asyncio.create_task(self._drive(turn), name=f"turn-{turn.turn_id}")
@@ -361,6 +366,10 @@ class TurnService:
             await self.remote_cancel(turn_id)
             return "cancelling"
         raise Conflict(f"turn {turn_id} is running in another process that cannot be reached")
+
+    async def retry(self, turn_id: str, run_id: str, *, user_id: str) -> RetryStarted:
+        """A new run of `run_id`'s agent in the user's ended turn (`turns/retry.py`)."""
+        return await retry_run(self, turn_id, run_id, user_id=user_id)
 
     async def republish(self) -> None:
         """Publish ended turns the log missed, so its readers get their `turn_done`."""

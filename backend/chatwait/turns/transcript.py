@@ -48,9 +48,11 @@ def replay_events(turn: Turn) -> list[LoggedEvent]:
     if turn.transcript:
         return parse_transcript(turn.transcript)
     runs = [RunRecord.from_row(run) for run in turn.runs]
-    events: list[TurnEvent] = [TurnStarted(turn.id, turn.conversation_id, [r.ref() for r in runs])]
+    first = [r.ref() for r in runs if r.retry_of is None]
+    events: list[TurnEvent] = [TurnStarted(turn.id, turn.conversation_id, first)]
     for run in runs:
-        events.append(RunStarted(run.run_id))
+        added = run.ref() if run.retry_of is not None else None
+        events.append(RunStarted(run.run_id, added, run.retry_of))
         if run.reasoning:
             events.append(Reasoning(run.run_id, 0, run.reasoning))
         for call in run.tool_calls:

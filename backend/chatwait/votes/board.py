@@ -71,9 +71,14 @@ class LeaderboardCache:
         self.min_battles = min_battles
         self.ttl = ttl
         self._boards: dict[tuple[Any, ...], tuple[float, Leaderboard]] = {}
+        self._computing: dict[tuple[Any, ...], asyncio.Task[Leaderboard]] = {}
+        self._generation = 0
+        """Bumped by `clear`: a board computed from battles read before it is not kept."""
 
     def clear(self) -> None:
         self._boards.clear()
+        self._computing.clear()
+        self._generation += 1
 
     async def get(
         self, *, scope: Scope, user_id: str, since: datetime | None, board: Board
@@ -85,6 +90,27 @@ class LeaderboardCache:
         cached = self._boards.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
+        # One computation per board at a time: readers of a cold board share it.
+        task = self._computing.get(key)
+        if task is None:
+            task = asyncio.create_task(self._compute(key, scope, user_id, since, board))
+            self._computing[key] = task
+            task.add_done_callback(lambda done: self._forget(key, done))
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[Any, ...], task: asyncio.Task[Leaderboard]) -> None:
+        if self._computing.get(key) is task:
+            del self._computing[key]
+
+    async def _compute(
+        self,
+        key: tuple[Any, ...],
+        scope: Scope,
+        user_id: str,
+        since: datetime | None,
+        board: Board,
+    ) -> Leaderboard:
+        generation = self._generation
         async with self.db.session() as session:
             rows = await store.counted_battles(
                 session=session,
@@ -102,8 +128,8 @@ class LeaderboardCache:
             min_battles=self.min_battles,
             computed_at=datetime.now(UTC).isoformat(),
         )
-        if self.ttl > 0:
+        if self.ttl > 0 and generation == self._generation:
             if len(self._boards) > 1024:
                 self._boards.clear()
-            self._boards[key] = (now + self.ttl, result)
+            self._boards[key] = (time.monotonic() + self.ttl, result)
         return result

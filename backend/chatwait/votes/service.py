@@ -46,6 +46,11 @@ def _find(runs: Sequence[Run], name: str) -> Run:
     )
 
 
+def _names_identity(run: Run) -> bool:
+    """Whether the run's answer or its shown reasoning names a model family or vendor."""
+    return names_identity(run.output) or names_identity(run.reasoning or "")
+
+
 def _snapshot(run: Run) -> dict[str, Any]:
     return {
         "run_id": run.id,
@@ -165,7 +170,7 @@ class VoteService:
                 blind=turn.blind,
                 counted=not unfinished,
                 reason=reason,
-                identity=turn.blind and any(names_identity(r.output) for r in turn.runs),
+                identity=turn.blind and any(_names_identity(r) for r in turn.runs),
                 time_to_vote_ms=(now - finished).total_seconds() * 1000 if finished else None,
                 snapshot=[_snapshot(run) for run in turn.runs],
                 created_at=now,

@@ -25,6 +25,7 @@ from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.runtime import Runtime
 from chatwait.turns import StartedTurn, TurnRequest
+from chatwait.turns.retry import RetryStarted
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -202,3 +203,20 @@ async def cancel_turn(turn_id: uuid.UUID, runtime: RuntimeDep, user: CurrentUser
     """Cancel a live turn: its unfinished runs end `cancelled`."""
     status = await runtime.turns.cancel(str(turn_id), user_id=user.user_id)
     return {"turn_id": str(turn_id), "status": status}
+
+
+@router.post(
+    "/turns/{turn_id}/runs/{run_id}/retry",
+    response_model=RetryStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERROR_RESPONSES,
+)
+async def retry_run(
+    turn_id: uuid.UUID, run_id: uuid.UUID, runtime: RuntimeDep, user: CurrentUser
+) -> RetryStarted:
+    """Regenerate one run of an ended turn: a new run (`retry_of` the old) in the same turn.
+
+    Answers once the run belongs to the turn (running again); its events follow on the
+    turn's stream after `after`: `GET /chat/streaming/{turn_id}` with `Last-Event-ID: after`.
+    """
+    return await runtime.turns.retry(str(turn_id), str(run_id), user_id=user.user_id)
