@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -30,6 +31,9 @@ def test_a_refused_turn_says_why_and_when_to_retry_and_usage_shows_it(
 ) -> None:
     open_chat(page, server.base_url)
     wait_until_finished(send(page, "The one turn this minute"))
+    # Chainlit re-mounts the chat once when the thread URL appears: let that happen first,
+    # or it takes the refused message (never stored: nothing was created) with it
+    expect(page).to_have_url(re.compile(r"/thread/[0-9a-f-]{36}$"))
 
     refused = send(page, "One too many")
     notice = refused.locator(".cw-notice")
