@@ -68,3 +68,50 @@ def test_the_limits_hold_across_replicas(pair: Cluster) -> None:
         usage = a.get("/me/usage").json()["limits"]["turns_per_minute"]
         assert usage["used"] == 3 and usage["remaining"] == 0
         assert read_stream(a, "GET", f"/chat/streaming/{turn_id}")[-1].type == "turn_done"
+
+
+@pytest.fixture(scope="module")
+def quota_pair(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres_admin_url: str
+) -> Iterator[Cluster]:
+    """A token quota below one run's reservation (prompt + QUOTA_OUTPUT_TOKENS_PER_RUN)."""
+    with cluster(
+        tmp_path_factory.mktemp("quota"),
+        redis_url=redis_url,
+        postgres_admin_url=postgres_admin_url,
+        QUOTA_TOKENS_PER_DAY="1000",
+        QUOTA_OUTPUT_TOKENS_PER_RUN="1024",
+        PROVIDER_TIMEOUT_SECONDS="120",
+    ) as group:
+        group.start("a", "b")
+        yield group
+
+
+def test_a_token_quota_and_its_reservations_hold_across_replicas(quota_pair: Cluster) -> None:
+    with (
+        httpx.Client(base_url=quota_pair["a"].base_url, timeout=30) as a,
+        httpx.Client(base_url=quota_pair["b"].base_url, timeout=30) as b,
+    ):
+        # A turn running on A reserves more than the quota: B refuses the next one.
+        with connect_sse(a, "POST", "/chat/streaming", json=HANG) as source:
+            assert source.response.status_code == 200
+            events = source.iter_sse()
+            turn_id = json.loads(next(events).data)["turn_id"]
+            refused = b.post("/chat/wait", json=QUICK)
+            assert refused.status_code == 429, refused.text
+            assert refused.json()["error"]["code"] == "quota_exceeded"
+            assert refused.json()["error"]["limit"] == "tokens_per_day"
+            tokens = b.get("/me/usage").json()["limits"]["tokens_per_day"]
+            assert tokens["used"] == 0 and tokens["reserved"] >= 1024
+            assert b.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
+            assert any(sse.event == "turn_done" for sse in events)
+
+        # Cancelled, the turn settled to what it used (nothing): B lets one in, which
+        # settles its real tokens; both replicas then read the same usage.
+        done = b.post("/chat/wait", json=QUICK)
+        assert done.status_code == 200, done.text
+        usage = done.json()["runs"][0]["usage"]
+        spent = usage["input_tokens"] + usage["output_tokens"]
+        for replica in (a, b):
+            tokens = replica.get("/me/usage").json()["limits"]["tokens_per_day"]
+            assert tokens["used"] == spent and tokens["reserved"] == 0
