@@ -34,6 +34,7 @@ def test_a_refused_turn_says_why_and_when_to_retry_and_usage_shows_it(
     # Chainlit re-mounts the chat once when the thread URL appears: let that happen first,
     # or it takes the refused message (never stored: nothing was created) with it
     expect(page).to_have_url(re.compile(r"/thread/[0-9a-f-]{36}$"))
+    expect(page.locator(".cw-turn")).to_have_count(1)  # re-mounted, the first turn is back
 
     refused = send(page, "One too many")
     notice = refused.locator(".cw-notice")
