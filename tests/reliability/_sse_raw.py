@@ -73,11 +73,4 @@ async def wait_turn_ended(client: httpx.AsyncClient, turn_id: str, limit: float 
     async def ended() -> bool:
         return bool((await client.get(f"/chat/turns/{turn_id}")).json()["status"] != "running")
 
-    # a pooled connection the server closed as idle just as it was reused is a retry, as a
-    # browser's GET would be, not a failure of the turn
-    await eventually_async(
-        ended,
-        timeout=limit,
-        message=f"turn {turn_id} still running",
-        ignoring=(httpx.RemoteProtocolError,),
-    )
+    await eventually_async(ended, timeout=limit, message=f"turn {turn_id} still running")

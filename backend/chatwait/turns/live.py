@@ -40,9 +40,12 @@ class LiveTurn:
     runs_going: int = 0
     """Runs not yet ended; the turn service counts them down."""
     cancel_status: EndStatus | None = None
+    """Set by cancel or shutdown: the status runs still streaming will end with."""
     admission: Admission | None = None
     """Its hold on the user's limits (None: no limits); its runs settle into it."""
-    """Set by cancel or shutdown: the status runs still streaming will end with."""
+    stored: bool = False
+    """Its rows are final: a cancel now is a conflict, though the turn is still here
+    while its end is published."""
     opened: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once `turn_started` is logged: runs emit their own events from then on."""
     finished: asyncio.Event = field(default_factory=asyncio.Event)

@@ -333,6 +333,7 @@ class TurnService:
                     status=status,
                     transcript=turn.transcript_text(),
                 )
+            turn.stored = True
         finally:
             if not await turn.close_log():
                 self.unpublished[turn.turn_id] = turn
@@ -353,7 +354,7 @@ class TurnService:
         """Cancel the user's turn wherever it runs (wraps `cancel_local`): 404 unknown or
         someone else's, 409 ended."""
         live = self.live.get(turn_id)
-        if live is not None and live.user_id == user_id:
+        if live is not None and live.user_id == user_id and not live.stored:
             self.cancel_local(turn_id)
             return "cancelling"
         async with self.db.session() as session:
