@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,19 +25,46 @@ QUICK = {"message": "count me", "agents": ["offline"]}
 HANG = {"message": "hold", "agents": ["offline"], "models": {"offline": "fault-hang"}}
 
 
+@contextmanager
+def two_replicas(
+    directory: Path, redis_url: str, postgres_admin_url: str, **env: str
+) -> Iterator[Cluster]:
+    """Replicas A and B sharing Redis and a fresh Postgres database, with these limits."""
+    with cluster(
+        directory,
+        redis_url=redis_url,
+        postgres_admin_url=postgres_admin_url,
+        PROVIDER_TIMEOUT_SECONDS="120",
+        **env,
+    ) as group:
+        group.start("a", "b")
+        yield group
+
+
+@contextmanager
+def hanging_turn(starter: httpx.Client, canceller: httpx.Client) -> Iterator[str]:
+    """A turn running on `starter` for the block; `canceller` (another replica) ends it."""
+    with connect_sse(starter, "POST", "/chat/streaming", json=HANG) as source:
+        assert source.response.status_code == 200
+        events = source.iter_sse()
+        turn_id = json.loads(next(events).data)["turn_id"]
+        yield turn_id
+        assert canceller.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
+        assert any(sse.event == "turn_done" for sse in events)
+
+
 @pytest.fixture(scope="module")
 def pair(
     tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres_admin_url: str
 ) -> Iterator[Cluster]:
-    with cluster(
-        tmp_path_factory.mktemp("limits"),
-        redis_url=redis_url,
-        postgres_admin_url=postgres_admin_url,
+    directory = tmp_path_factory.mktemp("limits")
+    with two_replicas(
+        directory,
+        redis_url,
+        postgres_admin_url,
         LIMIT_TURNS_PER_MINUTE="3",
         LIMIT_CONCURRENT_TURNS="1",
-        PROVIDER_TIMEOUT_SECONDS="120",
     ) as group:
-        group.start("a", "b")
         yield group
 
 
@@ -45,16 +74,11 @@ def test_the_limits_hold_across_replicas(pair: Cluster) -> None:
         httpx.Client(base_url=pair["b"].base_url, timeout=30) as b,
     ):
         # Concurrency: the turn running on A leaves B no place.
-        with connect_sse(a, "POST", "/chat/streaming", json=HANG) as source:
-            assert source.response.status_code == 200
-            events = source.iter_sse()
-            turn_id = json.loads(next(events).data)["turn_id"]
+        with hanging_turn(a, b) as turn_id:
             refused = b.post("/chat/wait", json=QUICK)
             assert refused.status_code == 429
             assert refused.json()["error"]["limit"] == "concurrent_turns"
             assert b.get("/me/usage").json()["limits"]["concurrent_turns"]["used"] == 1
-            assert b.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
-            assert any(sse.event == "turn_done" for sse in events)
 
         # Rate: 1 turn on A above, then B, A: three in the minute; the fourth is refused
         # on either replica.
@@ -75,15 +99,14 @@ def quota_pair(
     tmp_path_factory: pytest.TempPathFactory, redis_url: str, postgres_admin_url: str
 ) -> Iterator[Cluster]:
     """A token quota below one run's reservation (prompt + QUOTA_OUTPUT_TOKENS_PER_RUN)."""
-    with cluster(
-        tmp_path_factory.mktemp("quota"),
-        redis_url=redis_url,
-        postgres_admin_url=postgres_admin_url,
+    directory = tmp_path_factory.mktemp("quota")
+    with two_replicas(
+        directory,
+        redis_url,
+        postgres_admin_url,
         QUOTA_TOKENS_PER_DAY="1000",
         QUOTA_OUTPUT_TOKENS_PER_RUN="1024",
-        PROVIDER_TIMEOUT_SECONDS="120",
     ) as group:
-        group.start("a", "b")
         yield group
 
 
@@ -93,18 +116,13 @@ def test_a_token_quota_and_its_reservations_hold_across_replicas(quota_pair: Clu
         httpx.Client(base_url=quota_pair["b"].base_url, timeout=30) as b,
     ):
         # A turn running on A reserves more than the quota: B refuses the next one.
-        with connect_sse(a, "POST", "/chat/streaming", json=HANG) as source:
-            assert source.response.status_code == 200
-            events = source.iter_sse()
-            turn_id = json.loads(next(events).data)["turn_id"]
+        with hanging_turn(a, b):
             refused = b.post("/chat/wait", json=QUICK)
             assert refused.status_code == 429, refused.text
             assert refused.json()["error"]["code"] == "quota_exceeded"
             assert refused.json()["error"]["limit"] == "tokens_per_day"
             tokens = b.get("/me/usage").json()["limits"]["tokens_per_day"]
             assert tokens["used"] == 0 and tokens["reserved"] >= 1024
-            assert b.post(f"/chat/turns/{turn_id}/cancel").status_code == 202
-            assert any(sse.event == "turn_done" for sse in events)
 
         # Cancelled, the turn settled to what it used (nothing): B lets one in, which
         # settles its real tokens; both replicas then read the same usage.
