@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chatwait_ui.blind import HIDDEN_NOTE, Battle, planned_slots
+from chatwait_ui.pane_text import duration_text, error_props
 from chatwait_ui.steps import RunSteps
 
 __all__ = [
@@ -113,7 +114,7 @@ class Pane:
             "text": self.text,
             "reasoning": self.steps.reasoning_props(run_finished=self.finished),
             "tools": self.steps.tool_props(),
-            "error": _error_props(self.error, self.status),
+            "error": error_props(self.error, self.status),
             "footer": footer,
         }
 
@@ -368,9 +369,9 @@ def footer_items(pane: Pane, *, hidden: bool = False) -> list[str]:
     if not hidden:
         items.append(pane.model)
     ttft = run.get("ttft_ms")
-    items.append(f"TTFT {_duration(ttft)}" if ttft is not None else "TTFT —")
+    items.append(f"TTFT {duration_text(ttft)}" if ttft is not None else "TTFT —")
     latency = run.get("latency_ms")
-    items.append(f"latency {_duration(latency)}" if latency is not None else "latency —")
+    items.append(f"latency {duration_text(latency)}" if latency is not None else "latency —")
     if hidden:
         return [*items, HIDDEN_NOTE]
     usage = run.get("usage") or {}
@@ -385,22 +386,3 @@ def footer_items(pane: Pane, *, hidden: bool = False) -> list[str]:
     if isinstance(attempts, int) and attempts > 1:
         items.append(f"{attempts} attempts")
     return items
-
-
-def _duration(ms: Any) -> str:
-    """Milliseconds under a second, seconds with two decimals above."""
-    value = float(ms)
-    return f"{value:.0f} ms" if value < 1000 else f"{value / 1000:.2f} s"
-
-
-def _error_props(error: Mapping[str, Any] | None, status: str) -> dict[str, Any] | None:
-    if status == "cancelled":
-        message = "Cancelled — stopped before it finished; the text above is what arrived."
-        return {"code": "cancelled", "message": message, "retryable": False}
-    if not error:
-        return None
-    return {
-        "code": str(error.get("code") or status),
-        "message": str(error.get("message") or "The run failed."),
-        "retryable": bool(error.get("retryable")),
-    }

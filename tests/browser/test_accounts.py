@@ -17,16 +17,23 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import DESKTOP
+from tests.browser.accounts_ui import (
+    PASSWORD,
+    api_token,
+    conversation_of,
+    new_tab,
+    open_signed_in,
+    register,
+    sign_in,
+)
 from tests.browser.server import chatwait_server
 from tests.browser.ui import send, wait_until_finished
 from tests.support.processes import FAST_SIM_ENV, ChildServer
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "a-long-password-1"
 MAX_CHARS = 300
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
@@ -43,46 +50,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
         **FAST_SIM_ENV,
     ) as running:
         yield running
-
-
-def register(server: ChildServer) -> str:
-    email = f"u-{uuid.uuid4().hex[:10]}@example.com"
-    made = httpx.post(
-        f"{server.base_url}/auth/register", json={"email": email, "password": PASSWORD}
-    )
-    assert made.status_code == 201, made.text
-    return email
-
-
-def api_token(server: ChildServer, email: str) -> str:
-    """A token of the test's own (the UI's are out of reach, which is the point)."""
-    login = httpx.post(f"{server.base_url}/auth/login", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
-    return str(login.json()["access_token"])
-
-
-def new_tab(browser: Browser) -> tuple[BrowserContext, Page]:
-    context = browser.new_context(viewport=DESKTOP)
-    return context, context.new_page()
-
-
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
-    """Fill Chainlit's login page (where the app sends a signed-out browser)."""
-    expect(page).to_have_url(re.compile(r"/login"), timeout=30_000)
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(password)
-    page.locator("button[type=submit]").click()
-
-
-def open_signed_in(page: Page, url: str, email: str) -> None:
-    page.goto(url + "/")
-    sign_in(page, email)
-    expect(page.locator("#chat-input")).to_be_visible(timeout=30_000)
-
-
-def conversation_of(page: Page) -> str:
-    expect(page).to_have_url(re.compile(r"/thread/[0-9a-f-]{36}$"), timeout=30_000)
-    return page.url.rsplit("/", 1)[1]
 
 
 def test_the_login_page_refuses_a_wrong_password(page: Page, server: ChildServer) -> None:
