@@ -122,6 +122,36 @@ async def test_reading_a_finished_turn_returns_everything_after(log: TurnEventLo
     assert [e.seq for e in read.events] == [1, 2, 3]
 
 
+async def test_a_limited_read_is_one_batch_and_finished_only_at_the_end(
+    log: TurnEventLog,
+) -> None:
+    turn = _turn()
+    for seq in range(1, 8):
+        await log.append(turn, _event(seq))
+    await log.finish(turn)
+    batches, after = [], 0
+    while True:
+        read = await log.read(turn, after, wait=30, limit=3)
+        assert read is not None and read.last_seq == 7
+        batches.append([e.seq for e in read.events])
+        if read.finished:
+            break
+        after = read.events[-1].seq
+    assert batches == [[1, 2, 3], [4, 5, 6], [7]]
+
+
+async def test_a_limited_wait_wakes_with_at_most_limit_events(log: TurnEventLog) -> None:
+    turn = _turn()
+    await log.append(turn, _event(1))
+    reader = asyncio.create_task(log.read(turn, 1, wait=30, limit=2))
+    await asyncio.sleep(0)
+    for seq in range(2, 6):
+        await log.append(turn, _event(seq))
+    read = await asyncio.wait_for(reader, 10)
+    assert read is not None and not read.finished
+    assert 1 <= len(read.events) <= 2 and read.events[0].seq == 2
+
+
 async def test_turns_are_independent(log: TurnEventLog) -> None:
     first, second = _turn(), _turn()
     await log.append(first, _event(1))

@@ -47,9 +47,11 @@ class FlakyLog(TurnEventLog):
         self._check()
         await self.inner.mark_reset(turn_id, after)
 
-    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
+    async def read(
+        self, turn_id: str, after: int, *, wait: float, limit: int | None = None
+    ) -> LogRead | None:
         self._check()
-        return await self.inner.read(turn_id, after, wait=wait)
+        return await self.inner.read(turn_id, after, wait=wait, limit=limit)
 
 
 async def _logged(log: FlakyLog) -> LogRead:

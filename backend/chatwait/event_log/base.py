@@ -50,7 +50,8 @@ class LogRead:
     last_seq: int
     """The highest seq the log holds for the turn."""
     finished: bool
-    """The turn has ended: `events` run up to its `turn_done`, nothing more will come."""
+    """The turn has ended and `events` run up to its `turn_done`: nothing more will come
+    (False when a read's `limit` left events for the next read)."""
     reset_after: int | None = None
     """Set when the turn's writer died with events it had numbered but not replicated:
     a client that saw a seq past this saw events nobody else has (it must restart)."""
@@ -90,11 +91,14 @@ class TurnEventLog(ABC):
         (their writer died before replicating them); reads report it as `reset_after`."""
 
     @abstractmethod
-    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
-        """Events with seq > `after`, oldest first.
+    async def read(
+        self, turn_id: str, after: int, *, wait: float, limit: int | None = None
+    ) -> LogRead | None:
+        """Events with seq > `after`, oldest first, at most `limit` of them.
 
         When none are available yet and the turn is live, waits up to `wait` seconds for
         more (`wait=0` never blocks) and returns no events if none came. Returns None when
         the log does not hold the turn (unknown, expired, or trimmed past `after`): the
-        caller falls back to the database.
+        caller falls back to the database. A reader far behind reads with a `limit`, so
+        what it holds while its client is slow is one bounded batch, not the whole turn.
         """

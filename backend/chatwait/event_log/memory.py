@@ -72,7 +72,9 @@ class MemoryEventLog(TurnEventLog):
         if buffer is not None:
             buffer.reset_after = after
 
-    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
+    async def read(
+        self, turn_id: str, after: int, *, wait: float, limit: int | None = None
+    ) -> LogRead | None:
         buffer = self._turns.get(turn_id)
         if buffer is None or self._expired(buffer):
             return None
@@ -83,11 +85,12 @@ class MemoryEventLog(TurnEventLog):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(wait):
                     await changed.wait()
-        events = buffer.events
+        events, start = buffer.events, max(after, 0)
+        end = len(events) if limit is None else min(len(events), start + limit)
         return LogRead(
-            events=events[max(after, 0) :],
+            events=events[start:end],
             last_seq=len(events),
-            finished=buffer.finished_at is not None,
+            finished=buffer.finished_at is not None and end == len(events),
             reset_after=buffer.reset_after,
         )
 

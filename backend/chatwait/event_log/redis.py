@@ -234,25 +234,31 @@ class RedisEventLog(TurnEventLog):
         with self._unavailable("finish"):
             await self._finish(keys=self.keys(turn_id), args=[self._ttl_ms])
 
-    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
+    async def read(
+        self, turn_id: str, after: int, *, wait: float, limit: int | None = None
+    ) -> LogRead | None:
         self._check_open()
         after = max(after, 0)
         stream, meta = self.keys(turn_id)
         with self._unavailable("read"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.hmget(meta, "last_seq", "finished", "reset_after")
-                pipe.xrange(stream, f"{after}-1", "+")
+                pipe.xrange(stream, f"{after}-1", "+", count=limit)
                 (last_seq, finished, reset_after), entries = await pipe.execute()
         if last_seq is None:
             return None
         found = _parse(after, int(last_seq), finished == "1", entries)
+        if found is not None and found.events and found.events[-1].seq < found.last_seq:
+            found = dataclasses.replace(found, finished=False)  # `limit` left the rest
         if found is not None and reset_after is not None:
             found = dataclasses.replace(found, reset_after=int(reset_after))
         if found is None or found.events or found.finished or wait <= 0:
             return found
-        return await self._wait(stream, after, found.last_seq, wait)
+        return await self._wait(stream, after, found.last_seq, wait, limit)
 
-    async def _wait(self, stream: str, after: int, last_seq: int, wait: float) -> LogRead | None:
+    async def _wait(
+        self, stream: str, after: int, last_seq: int, wait: float, limit: int | None
+    ) -> LogRead | None:
         """Block in XREAD on a connection of its own until an entry lands or `wait` ends."""
         timed_out = LogRead(events=[], last_seq=last_seq, finished=False)
         loop = asyncio.get_running_loop()
@@ -266,7 +272,9 @@ class RedisEventLog(TurnEventLog):
             block_ms = max(1, math.ceil((deadline - loop.time()) * 1000))
             with self._unavailable("wait"):
                 async with asyncio.timeout(block_ms / 1000 + _BLOCK_GRACE_SECONDS):
-                    reply = await self._waiting.xread({stream: f"{after}-0"}, block=block_ms)
+                    reply = await self._waiting.xread(
+                        {stream: f"{after}-0"}, count=limit, block=block_ms
+                    )
         except EventLogUnavailable:
             if self._closed:
                 return timed_out

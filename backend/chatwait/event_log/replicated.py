@@ -115,20 +115,22 @@ class ReplicatedEventLog(TurnEventLog):
     async def mark_reset(self, turn_id: str, after: int) -> None:
         await self.shared.mark_reset(turn_id, after)
 
-    async def read(self, turn_id: str, after: int, *, wait: float) -> LogRead | None:
+    async def read(
+        self, turn_id: str, after: int, *, wait: float, limit: int | None = None
+    ) -> LogRead | None:
         """This replica's own turns from memory; any other turn from Redis.
 
         A turn that ended here and has nothing after `after` is asked of Redis too:
         another replica may have reopened it for a new run (a fusion, a regenerate).
         """
-        found = await self.local.read(turn_id, after, wait=0)
+        found = await self.local.read(turn_id, after, wait=0, limit=limit)
         if found is None:
-            return await self.shared.read(turn_id, after, wait=wait)
+            return await self.shared.read(turn_id, after, wait=wait, limit=limit)
         if found.events or wait <= 0 and not found.finished:
             return found
         if not found.finished:
-            return await self.local.read(turn_id, after, wait=wait)
-        shared = await self.shared.read(turn_id, after, wait=wait)
+            return await self.local.read(turn_id, after, wait=wait, limit=limit)
+        shared = await self.shared.read(turn_id, after, wait=wait, limit=limit)
         return shared if shared is not None and shared.last_seq > found.last_seq else found
 
     async def flush_all(self) -> None:

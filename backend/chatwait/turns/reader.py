@@ -17,6 +17,10 @@ from chatwait.turns.blind import revealing
 from chatwait.turns.records import RunRecord, StartedTurn, TurnRecord
 from chatwait.turns.transcript import replay_events
 
+READ_BATCH_EVENTS = 1024
+"""At most this many events per log read: a reader whose client is slow holds one such
+batch while it waits on the socket, not every event of the turn since it last sent."""
+
 CATCH_UP_SECONDS = 1.0
 """How long a resume ahead of this replica's copy of a live turn waits for it."""
 
@@ -66,7 +70,7 @@ class TurnReader:
         one send (a syscall, sse-starlette's per-send cancel scope, the middleware chain)
         per batch instead of per token.
         """
-        first = await self.event_log.read(turn_id, after, wait=0)
+        first = await self.event_log.read(turn_id, after, wait=0, limit=READ_BATCH_EVENTS)
         if first is None:
             events, reset_after = await self._stored(turn_id)
             if reset_after is not None and after > reset_after:
@@ -101,7 +105,7 @@ class TurnReader:
             read = again
         if read.last_seq < after:
             return read
-        return await self.event_log.read(turn_id, after, wait=0) or read
+        return await self.event_log.read(turn_id, after, wait=0, limit=READ_BATCH_EVENTS) or read
 
     async def until_done(self, started: StartedTurn) -> None:
         """Until the turn has ended, wherever it runs (its `turn_done` is readable)."""
@@ -145,7 +149,9 @@ class TurnReader:
                     return
             if read.finished:
                 return
-            next_read = await self.event_log.read(turn_id, after, wait=self.wait_seconds)
+            next_read = await self.event_log.read(
+                turn_id, after, wait=self.wait_seconds, limit=READ_BATCH_EVENTS
+            )
             if next_read is None:
                 events, reset_after = await self._stored(turn_id)
                 rest = [] if reset_after is not None and after > reset_after else events[after:]
