@@ -190,6 +190,8 @@ class Run(Base):
     """Its label in a blind turn (A, B, …); None otherwise."""
     retry_of: Mapped[str | None] = mapped_column(String(36), default=None)
     """The run of the same turn this one regenerates."""
+    fusion: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    """A fused run's strategy, prompt and source run ids in the order it read them."""
 
     turn: Mapped[Turn] = relationship(back_populates="runs")
 
