@@ -24,6 +24,7 @@ RUN_KEYS = {
     "reasoning",
     "slot",
     "retry_of",
+    "fusion",
 }
 
 

@@ -4,34 +4,23 @@ CHATWAIT_TEST_POSTGRES_URL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from chatwait.sim import SimConfig, create_sim_app
-from tests.support.app import running_app
-from tests.support.servers import serve_in_thread
+from tests.compare.conftest import ThirdAgentRig
 from tests.support.sse import Event, read_stream, texts_by_run
 
 AGENTS = ["offline", "offline-2"]
 BLIND = {"message": "Which is better?", "agents": AGENTS, "blind": True}
 IDENTITY = ("agent", "provider", "model", "usage", "cost_usd")
-SIM = SimConfig(ttft_ms=5, tokens_per_second=400, answer_tokens=24)
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """A server with a third agent (`third`, another offline provider) for rankings."""
-    with serve_in_thread(create_sim_app(SIM)) as sim:
-        third = {"name": "third", "base_url": f"{sim}/v1", "models": ["offline-1"]}
-        directory = tmp_path_factory.mktemp("blind")
-        with (
-            running_app(directory, COMPATIBLE_PROVIDERS=[third]) as (url, _),
-            httpx.Client(base_url=url, timeout=60) as http,
-        ):
-            yield http
+def client(third_agent: ThirdAgentRig) -> httpx.Client:
+    """A server with a third agent (`third`) for rankings."""
+    return third_agent.client
 
 
 def _named(payload: Any) -> list[str]:

@@ -56,10 +56,13 @@ def request_digest(chat: ChatRequest) -> dict[str, Any]:
     in a real server, so nothing a user wrote is kept)."""
 
     def message(m: dict[str, Any]) -> dict[str, Any]:
-        reasoning = m.get("reasoning_content")
+        reasoning, content = m.get("reasoning_content"), m.get("content")
         calls = m.get("tool_calls")
         return {
             "role": m.get("role"),
+            "content_sha256": hashlib.sha256(content.encode()).hexdigest()
+            if isinstance(content, str)
+            else None,
             "tool_calls": len(calls) if isinstance(calls, list) else 0,
             "reasoning_content_sha256": hashlib.sha256(reasoning.encode()).hexdigest()
             if isinstance(reasoning, str)
@@ -129,7 +132,8 @@ class SimHandlers:
 
     async def seen_requests(self, request: Request) -> Response:
         """`GET /v1/debug/requests`: each chat request's model and, per message, its role,
-        its tool call count and a SHA-256 of its `reasoning_content` (never any text)."""
+        its tool call count and SHA-256 digests of its text `content` and its
+        `reasoning_content` (never any text)."""
         return JSONResponse({"requests": list(self.requests)})
 
     async def chat_completions(self, request: Request) -> Response:

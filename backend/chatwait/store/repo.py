@@ -292,8 +292,9 @@ async def add_run(
     position: int,
     run: Mapping[str, str | None],
     retry_of: str | None,
+    fusion: dict[str, Any] | None = None,
 ) -> None:
-    """One more `running` run in an existing turn."""
+    """One more `running` run in an existing turn (a regenerate, a fusion)."""
     session.add(
         Run(
             id=str(run["run_id"]),
@@ -306,7 +307,9 @@ async def add_run(
             output="",
             attempts=0,
             started_at=utcnow(),
+            slot=run.get("slot"),
             retry_of=retry_of,
+            fusion=fusion,
         )
     )
     await session.flush()

@@ -45,6 +45,12 @@ def revealed(events: Sequence[LoggedEvent], runs: Sequence[RunRecord]) -> list[L
             ]
             data["revealed"] = True
             event = LoggedEvent(event.seq, event.type, encode(data))
+        elif event.type == "run_started" and "slot" in (data := json.loads(event.data)):
+            run = by_id.get(data["run_id"])  # a run added after the turn ended (a fusion)
+            if run is not None:
+                event = LoggedEvent(
+                    event.seq, event.type, encode({**data, **run.ref().model_dump()})
+                )
         elif event.type in ("run_done", "run_error"):
             run = by_id.get(json.loads(event.data).get("run_id"))
             if run is not None:

@@ -62,12 +62,17 @@ class RunStarted:
     type: ClassVar[Literal["run_started"]] = "run_started"
     run_id: str
     added: RunRef | None = None
-    """Set for a run added to an ended turn (a regenerate): which agent and model."""
+    """Set for a run added to an ended turn (a regenerate, a fusion): which agent and
+    model, or its slot in a blind turn."""
     retry_of: str | None = None
+    fusion: dict[str, Any] | None = None
+    """A fused run's strategy and sources (`FusionInfo` as JSON)."""
 
     def payload(self) -> dict[str, Any]:
         if self.added is None:
             return {"run_id": self.run_id}
+        if self.fusion is not None:
+            return {**self.added.public(), "fusion": self.fusion}
         return {**self.added.public(), "retry_of": self.retry_of}
 
 

@@ -27,7 +27,7 @@ from chatwait.providers import AttemptCounter, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.tools import cap_output
 from chatwait.turns.events import Delta, Reasoning, RunEvent, RunStarted, ToolCall, ToolResult
-from chatwait.turns.records import RunRef, ToolCallRecord
+from chatwait.turns.records import FusionInfo, RunRef, ToolCallRecord
 
 if TYPE_CHECKING:
     from chatwait.turns.live import LiveTurn
@@ -78,6 +78,8 @@ class LiveRun:
     """Its label in a blind turn (A, B, …)."""
     retry_of: str | None = None
     """The run of the same (ended) turn this one regenerates."""
+    fusion: FusionInfo | None = None
+    """A fused run's strategy and the runs it reads."""
     progress: RunProgress = field(init=False)
     dispatched: asyncio.Event = field(default_factory=asyncio.Event)
     """Set once its first provider request has gone out, or it has ended."""
@@ -174,8 +176,9 @@ class LiveRun:
 
     async def open(self) -> None:
         """Log `run_started`, then the events that came before the turn opened."""
-        added = self.ref() if self.retry_of is not None else None
-        await self.turn.emit(RunStarted(self.run_id, added, self.retry_of))
+        fusion = self.fusion.model_dump(mode="json") if self.fusion else None
+        added = self.ref() if self.retry_of is not None or fusion else None
+        await self.turn.emit(RunStarted(self.run_id, added, self.retry_of, fusion))
         early = self._early or []
         sent = 0
         while sent < len(early):  # more may arrive while these are emitted

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,6 +137,16 @@ class ToolCallRecord(BaseModel):
     ended_at: str | None = None
 
 
+class FusionInfo(BaseModel):
+    """What a fused run read: under which strategy, and which runs in which order."""
+
+    strategy: Literal["merge", "critique", "custom"]
+    sources: list[str] = Field(
+        description="Run ids of the answers it read, in the (shuffled) order it read them."
+    )
+    prompt: str | None = Field(None, description="The custom strategy's instructions.")
+
+
 class RunRecord(RunRef):
     """A run as clients see it, live or stored (`slot` is null outside blind turns)."""
 
@@ -156,6 +166,13 @@ class RunRecord(RunRef):
     )
     retry_of: str | None = None
     """The run of the same turn this one regenerates."""
+    fusion: FusionInfo | None = None
+    """Set for a fused run: its strategy and sources."""
+
+    @property
+    def added(self) -> bool:
+        """Added to the turn after it had ended (a regenerate or a fusion)."""
+        return self.retry_of is not None or self.fusion is not None
 
     @classmethod
     def from_row(cls, run: Run) -> RunRecord:
@@ -181,6 +198,7 @@ class RunRecord(RunRef):
             reasoning=run.reasoning,
             slot=run.slot,
             retry_of=run.retry_of,
+            fusion=FusionInfo.model_validate(run.fusion) if run.fusion else None,
         )
 
     def row_values(self) -> dict[str, Any]:
@@ -236,6 +254,8 @@ class RunRecord(RunRef):
         exclude = {*_CARRIED_BY_EVENTS, "slot"}
         if self.retry_of is None:
             exclude.add("retry_of")
+        if self.fusion is None:
+            exclude.add("fusion")
         return self.model_dump(mode="json", exclude=exclude)
 
     def revealed_payload(self) -> dict[str, Any]:

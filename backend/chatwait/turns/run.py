@@ -171,6 +171,7 @@ def _record(run: LiveRun, failure: RunFailure | None) -> RunRecord:
     return RunRecord(
         **run.ref().model_dump(),
         retry_of=run.retry_of,
+        fusion=run.fusion,
         status=failure.status if failure else "done",
         output=progress.text,
         error=error,

@@ -38,7 +38,6 @@ from chatwait.turns.live_run import LiveRun
 from chatwait.turns.quota import estimate, used
 from chatwait.turns.reader import TurnReader
 from chatwait.turns.records import RunRecord, StartedTurn, TurnRequest
-from chatwait.turns.retry import RetryStarted, retry_run
 from chatwait.turns.run import RunOptions, complete_run
 from chatwait.turns.validation import check_text
 
@@ -367,10 +366,6 @@ class TurnService:
             await self.remote_cancel(turn_id)
             return "cancelling"
         raise Conflict(f"turn {turn_id} is running in another process that cannot be reached")
-
-    async def retry(self, turn_id: str, run_id: str, *, user_id: str) -> RetryStarted:
-        """A new run of `run_id`'s agent in the user's ended turn (`turns/retry.py`)."""
-        return await retry_run(self, turn_id, run_id, user_id=user_id)
 
     async def republish(self) -> None:
         """Publish ended turns the log missed, so its readers get their `turn_done`."""

@@ -48,11 +48,12 @@ def replay_events(turn: Turn) -> list[LoggedEvent]:
     if turn.transcript:
         return parse_transcript(turn.transcript)
     runs = [RunRecord.from_row(run) for run in turn.runs]
-    first = [r.ref() for r in runs if r.retry_of is None]
+    first = [r.ref() for r in runs if not r.added]
     events: list[TurnEvent] = [TurnStarted(turn.id, turn.conversation_id, first)]
     for run in runs:
-        added = run.ref() if run.retry_of is not None else None
-        events.append(RunStarted(run.run_id, added, run.retry_of))
+        added = run.ref() if run.added else None
+        fusion = run.fusion.model_dump(mode="json") if run.fusion else None
+        events.append(RunStarted(run.run_id, added, run.retry_of, fusion))
         if run.reasoning:
             events.append(Reasoning(run.run_id, 0, run.reasoning))
         for call in run.tool_calls:

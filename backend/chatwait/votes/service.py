@@ -91,6 +91,14 @@ def _pairs(
     return "winner", best, None, [(best, other, "a") for other in ordered if other is not best]
 
 
+def _contestant(run: Run) -> str:
+    """The name a run battles under: its agent, or `fusion:<strategy>:<agent>` for a fused
+    run (a fusion is rated apart from the agent that wrote it)."""
+    if run.fusion:
+        return f"fusion:{run.fusion.get('strategy', 'merge')}:{run.agent}"[:64]
+    return run.agent
+
+
 def _battle(vote: Vote, a: Run, b: Run, outcome: str, now: datetime) -> Battle:
     return Battle(
         id=repo.new_id(),
@@ -101,13 +109,13 @@ def _battle(vote: Vote, a: Run, b: Run, outcome: str, now: datetime) -> Battle:
         counted=vote.counted,
         identity=vote.identity,
         run_a=a.id,
-        agent_a=a.agent,
+        agent_a=_contestant(a),
         model_a=a.model,
         ttft_a=a.ttft_ms,
         latency_a=a.latency_ms,
         cost_a=a.cost_usd,
         run_b=b.id,
-        agent_b=b.agent,
+        agent_b=_contestant(b),
         model_b=b.model,
         ttft_b=b.ttft_ms,
         latency_b=b.latency_ms,

@@ -25,7 +25,8 @@ from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.runtime import Runtime
 from chatwait.turns import StartedTurn, TurnRequest
-from chatwait.turns.retry import RetryStarted
+from chatwait.turns.fusion import FuseRequest, FusionStarted, fuse_turn
+from chatwait.turns.retry import RetryStarted, retry_run
 
 router = APIRouter(prefix="/chat", tags=["chat"])
 
@@ -211,7 +212,7 @@ async def cancel_turn(turn_id: uuid.UUID, runtime: RuntimeDep, user: CurrentUser
     status_code=status.HTTP_202_ACCEPTED,
     responses=ERROR_RESPONSES,
 )
-async def retry_run(
+async def retry(
     turn_id: uuid.UUID, run_id: uuid.UUID, runtime: RuntimeDep, user: CurrentUser
 ) -> RetryStarted:
     """Regenerate one run of an ended turn: a new run (`retry_of` the old) in the same turn.
@@ -219,4 +220,23 @@ async def retry_run(
     Answers once the run belongs to the turn (running again); its events follow on the
     turn's stream after `after`: `GET /chat/streaming/{turn_id}` with `Last-Event-ID: after`.
     """
-    return await runtime.turns.retry(str(turn_id), str(run_id), user_id=user.user_id)
+    return await retry_run(runtime.turns, str(turn_id), str(run_id), user_id=user.user_id)
+
+
+@router.post(
+    "/turns/{turn_id}/fuse",
+    response_model=FusionStarted,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERROR_RESPONSES,
+)
+async def fuse(
+    turn_id: uuid.UUID, body: FuseRequest, runtime: RuntimeDep, user: CurrentUser
+) -> FusionStarted:
+    """Fuse an ended turn's answers: a new run in the same turn whose input is the other
+    runs' final outputs, shuffled and anonymised, under a strategy prompt.
+
+    Answers once the run belongs to the turn (running again); its events follow on the
+    turn's stream after `after`: `GET /chat/streaming/{turn_id}` with `Last-Event-ID: after`.
+    In a blind turn the fused run takes the next slot and enters the vote.
+    """
+    return await fuse_turn(runtime.turns, str(turn_id), body, user_id=user.user_id)
