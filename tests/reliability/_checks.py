@@ -23,13 +23,25 @@ TERMINAL = {"run_done", "run_error"}
 RUN_STATUSES = {"done", "error", "timeout", "cancelled", "interrupted"}
 
 
+def run_ids_of(events: list[Event]) -> list[str]:
+    """The turn's runs: those `turn_started` lists, then each one added after a
+    `turn_done` (a fusion, a regenerate), whose `run_started` names it."""
+    added = [e.data["run_id"] for e in events if e.type == "run_started" and len(e.data) > 1]
+    return [r["run_id"] for r in events[0].data["runs"]] + added
+
+
 def assert_well_formed(events: list[Event]) -> None:
-    """The stream contract, independent of what the runs did."""
+    """The stream contract, independent of what the runs did: one `turn_done` ends the
+    turn, and one more ends each run added to it after that."""
     assert events, "no events"
     assert [e.seq for e in events] == list(range(1, len(events) + 1)), "seq must be 1..n"
     assert events[0].type == "turn_started" and events[-1].type == "turn_done"
-    assert Counter(e.type for e in events)["turn_done"] == 1
-    run_ids = [r["run_id"] for r in events[0].data["runs"]]
+    run_ids = run_ids_of(events)
+    added = len(run_ids) - len(events[0].data["runs"])
+    assert Counter(e.type for e in events)["turn_done"] == 1 + added
+    for before, after in zip(events, events[1:], strict=False):
+        if before.type == "turn_done":
+            assert after.type == "run_started" and len(after.data) > 1, "an added run follows"
     for run_id in run_ids:
         mine = [e for e in events if e.data.get("run_id") == run_id]
         for kind in ("delta", "reasoning"):
@@ -58,7 +70,7 @@ def assert_stream_matches_store(events: list[Event], database_url: str) -> list[
     assert_well_formed(events)
     turn_id = events[0].data["turn_id"]
     runs = runs_of_turn(database_url, turn_id)
-    assert [r["id"] for r in runs] == [r["run_id"] for r in events[0].data["runs"]]
+    assert [r["id"] for r in runs] == run_ids_of(events)
     texts, ends = texts_by_run(events), terminal_events(events)
     for run in runs:
         assert run["status"] in RUN_STATUSES, f"run {run['id']} stored as {run['status']}"

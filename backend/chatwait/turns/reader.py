@@ -155,8 +155,8 @@ class TurnReader:
             if next_read is None:
                 events, reset_after = await self._stored(turn_id)
                 rest = [] if reset_after is not None and after > reset_after else events[after:]
-                if rest:
-                    yield rest
+                async for stored in _iterate(rest):
+                    yield stored
                 return
             read = next_read
 
@@ -185,5 +185,8 @@ def _through_turn_done(events: list[LoggedEvent]) -> list[LoggedEvent]:
 
 
 async def _iterate(events: list[LoggedEvent]) -> AsyncIterator[list[LoggedEvent]]:
+    """Stored events as one stream: up to the next `turn_done`, as from the log (a run
+    added to the ended turn follows in the next stream, after that `turn_done`)."""
+    events = _through_turn_done(events)
     if events:
         yield events
