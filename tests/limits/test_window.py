@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -43,8 +44,11 @@ async def url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 def _limits(db: Database, clock: Clock, per_minute: int | str) -> Limits:
-    values = {"LIMIT_TURNS_PER_MINUTE": per_minute, "LIMIT_CONCURRENT_TURNS": "unlimited"}
-    return Limits(Settings(_env_file=None, **values), db, now=clock)  # type: ignore[call-arg]
+    values: dict[str, Any] = {
+        "LIMIT_TURNS_PER_MINUTE": per_minute,
+        "LIMIT_CONCURRENT_TURNS": "unlimited",
+    }
+    return Limits(Settings(_env_file=None, **values), db, now=clock)
 
 
 async def _user(db: Database, name: str = "someone") -> str:

@@ -37,10 +37,6 @@ __all__ = ["COUNT_ONLY", "WINDOW_SECONDS", "RedisTurnRate", "TurnRate", "turn_ra
 class TurnRate(Protocol):
     """Counts each user's turn starts in a sliding minute (`limit` None: unlimited)."""
 
-    async def test(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
-        """Whether one more turn fits now (counts nothing)."""
-        ...
-
     async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
         """Count one turn; False (nothing counted) if the window is full."""
         ...
@@ -76,14 +72,6 @@ class RedisTurnRate:
     @staticmethod
     def _item(limit: int | None) -> RateLimitItem:
         return RateLimitItemPerMinute(COUNT_ONLY if limit is None else limit)
-
-    async def test(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
-        if limit == 0:
-            return False
-        try:
-            return await self._limiter.test(self._item(limit), "turns", user_id)
-        except StorageError as exc:
-            return _unreachable(exc)
 
     async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
         if limit == 0:

@@ -42,13 +42,6 @@ class DatabaseTurnRate:
         self.now = now
         self._next_prune: datetime | None = None
 
-    async def test(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
-        """Whether one more turn fits now (counts nothing)."""
-        if limit == 0:
-            return False
-        used, _ = await self._window(session, user_id, limit, self.now())
-        return used < _allowance(limit)
-
     async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
         """Count one turn in `session`; False (nothing counted) if the window is full."""
         if limit == 0:
