@@ -1,11 +1,15 @@
-"""Turns per minute per user: a moving window of the `limits` library.
+"""Turns per minute per user: a moving window, in Redis with REDIS_URL, else in the database.
 
-In memory, or in Redis (its async storage) when REDIS_URL is set, so every replica counts
-the same turns. Unlimited users are still counted (a window too wide to fill), so
-`GET /me/usage` can say how many turns they started in the last minute.
+With REDIS_URL the window is the `limits` library's moving window in its async Redis
+storage, so every replica counts the same turns. Without it the window is rows of the
+database (`_window.DatabaseTurnRate`): it survives a restart and replicas sharing the
+database count together. Either way unlimited users are still counted (a window too wide
+to fill), so `GET /me/usage` can say how many turns they started in the last minute.
 
-A Redis that cannot be reached lets turns through uncounted (logged): the database still
-holds concurrency and quotas, and turns go on without Redis the way the event log does.
+Every call takes the admission's session: the database window counts in it (atomic with
+the turn's lease); Redis ignores it. A Redis that cannot be reached lets turns through
+uncounted (logged): the database still holds concurrency and quotas, and turns go on
+without Redis the way the event log does.
 """
 
 from __future__ import annotations
@@ -13,52 +17,63 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from chatwait.limits._window import COUNT_ONLY, WINDOW_SECONDS, DatabaseTurnRate
 
 logger = logging.getLogger("chatwait.limits")
 
-WINDOW_SECONDS = 60
-COUNT_ONLY = 1_000_000
-"""The window an unlimited user's turns are counted in."""
+__all__ = ["COUNT_ONLY", "WINDOW_SECONDS", "RedisTurnRate", "TurnRate", "turn_rate"]
 
 
-def _storage(redis_url: str | None, key_prefix: str) -> Storage:
-    if not redis_url:
-        return MemoryStorage()
-    return RedisStorage(
-        f"async+{redis_url}",
-        implementation="redispy",
-        key_prefix=f"{key_prefix}:turn-limits",
-        wrap_exceptions=True,
-    )
+class TurnRate(Protocol):
+    """Counts each user's turn starts in a sliding minute (`limit` None: unlimited)."""
+
+    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
+        """Count one turn; False (nothing counted) if the window is full."""
+        ...
+
+    async def stats(
+        self, session: AsyncSession, user_id: str, limit: int | None
+    ) -> tuple[int, int]:
+        """(turns in the window, whole seconds until the oldest of them leaves it)."""
+        ...
+
+    async def close(self) -> None: ...
 
 
-class TurnRate:
-    """Counts each user's turn starts in a sliding minute."""
+def turn_rate(*, redis_url: str | None, key_prefix: str, now: Callable[[], datetime]) -> TurnRate:
+    """Redis's window with REDIS_URL, else the database's (on the `now` clock)."""
+    if redis_url:
+        return RedisTurnRate(redis_url=redis_url, key_prefix=key_prefix)
+    return DatabaseTurnRate(now=now)
 
-    def __init__(self, *, redis_url: str | None = None, key_prefix: str = "chatwait") -> None:
-        self._storage = _storage(redis_url, key_prefix)
+
+class RedisTurnRate:
+    """The `limits` library's moving window in Redis, shared by every replica."""
+
+    def __init__(self, *, redis_url: str, key_prefix: str = "chatwait") -> None:
+        self._storage = RedisStorage(
+            f"async+{redis_url}",
+            implementation="redispy",
+            key_prefix=f"{key_prefix}:turn-limits",
+            wrap_exceptions=True,
+        )
         self._limiter = MovingWindowRateLimiter(self._storage)
 
     @staticmethod
     def _item(limit: int | None) -> RateLimitItem:
         return RateLimitItemPerMinute(COUNT_ONLY if limit is None else limit)
 
-    async def test(self, user_id: str, limit: int | None) -> bool:
-        """Whether one more turn fits now (counts nothing)."""
-        if limit == 0:
-            return False
-        try:
-            return await self._limiter.test(self._item(limit), "turns", user_id)
-        except StorageError as exc:
-            return _unreachable(exc)
-
-    async def hit(self, user_id: str, limit: int | None) -> bool:
-        """Count one turn; False (nothing counted) if the window is full."""
+    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
         if limit == 0:
             return False
         try:
@@ -66,8 +81,9 @@ class TurnRate:
         except StorageError as exc:
             return _unreachable(exc)
 
-    async def stats(self, user_id: str, limit: int | None) -> tuple[int, int]:
-        """(turns in the window, whole seconds until the oldest of them leaves it)."""
+    async def stats(
+        self, session: AsyncSession, user_id: str, limit: int | None
+    ) -> tuple[int, int]:
         if limit == 0:
             return 0, WINDOW_SECONDS
         item = self._item(limit)
@@ -82,10 +98,9 @@ class TurnRate:
 
     async def close(self) -> None:
         """Close the Redis client (limits has no close of its own); the counts stay."""
-        if isinstance(self._storage, RedisStorage):
-            client = getattr(self._storage.bridge, "storage", None)
-            if client is not None and hasattr(client, "aclose"):
-                await client.aclose()
+        client = getattr(self._storage.bridge, "storage", None)
+        if client is not None and hasattr(client, "aclose"):
+            await client.aclose()
 
 
 def _unreachable(exc: StorageError) -> bool:

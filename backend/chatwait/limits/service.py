@@ -1,8 +1,8 @@
 """`Limits`: admit a turn or refuse it, settle its runs, report usage.
 
     admit ──▶ one transaction, the user's row locked: overrides, live leases, settled
-              usage ─▶ refuse (concurrency, tokens, cost, rate) or insert the turn's lease
-          ──▶ count the turn in the rate window (a lost race drops the lease, refuses)
+              usage ─▶ refuse (concurrency, tokens, cost) ─▶ count the turn in the rate
+              window or refuse (rate) ─▶ insert the turn's lease
     settle ─▶ in the transaction that stores a run: its usage joins the ledger and its
               reservation leaves the lease; the last run's also drops the lease, before
               the turn's `turn_done` is published
@@ -10,7 +10,8 @@
 A turn is let in while its user's settled usage plus what running turns reserve is still
 under a quota; it then reserves its own estimate. Parallel turns therefore overshoot a
 quota by at most one turn's reservation (if runs use no more than their estimate). Leases
-live in the database every replica shares; the rate window in Redis with REDIS_URL.
+live in the database every replica shares; the rate window in Redis with REDIS_URL, else
+in that database too, counted in the admission's transaction (a refusal rolls it back).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from chatwait.config import Settings
 from chatwait.limits import _queries as q
 from chatwait.limits import periods
-from chatwait.limits._rate import WINDOW_SECONDS, TurnRate
+from chatwait.limits._rate import WINDOW_SECONDS, turn_rate
 from chatwait.limits.errors import LimitExceeded, QuotaExceeded, RateLimited
 from chatwait.limits.report import LimitUsage, UsageReport, UserUsage, period
 from chatwait.limits.types import (
@@ -77,7 +78,9 @@ class Limits:
         self.now = now
         self.defaults = LimitSet.from_settings(settings)
         self.lease_seconds = settings.run_timeout_seconds + LEASE_MARGIN_SECONDS
-        self.rate = TurnRate(redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix)
+        self.rate = turn_rate(
+            redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix, now=now
+        )
 
     # Admission
     async def admit(self, *, user_id: str, turn_id: str, estimates: list[RunEstimate]) -> Admission:
@@ -88,8 +91,8 @@ class Limits:
             await q.lock_user(session=session, user_id=user_id)
             snap = await self._snapshot(session, user_id)
             self._check_held(snap)
-            if not await self.rate.test(user_id, snap.limits.turns_per_minute):
-                raise await self._rate_refusal(user_id, snap)
+            if not await self.rate.hit(session, user_id, snap.limits.turns_per_minute):
+                raise await self._rate_refusal(session, user_id, snap)
             await q.add_lease(
                 session=session,
                 turn_id=turn_id,
@@ -98,10 +101,7 @@ class Limits:
                 cost_usd=cost,
                 expires_at=snap.now + timedelta(seconds=self.lease_seconds),
             )
-        if not await self.rate.hit(user_id, snap.limits.turns_per_minute):
-            await self._drop(turn_id)  # another start of this user took the last place
-            raise await self._rate_refusal(user_id, snap)
-        used, reset = await self.rate.stats(user_id, snap.limits.turns_per_minute)
+            used, reset = await self.rate.stats(session, user_id, snap.limits.turns_per_minute)
         after = _Snapshot(
             snap.limits,
             q.Held(snap.held.turns + 1, snap.held.tokens + tokens, snap.held.cost_usd + cost),
@@ -210,9 +210,11 @@ class Limits:
             states=states,
         )
 
-    async def _rate_refusal(self, user_id: str, snap: _Snapshot) -> LimitExceeded:
+    async def _rate_refusal(
+        self, session: AsyncSession, user_id: str, snap: _Snapshot
+    ) -> LimitExceeded:
         limit = snap.limits.turns_per_minute
-        used, reset = await self.rate.stats(user_id, limit)
+        used, reset = await self.rate.stats(session, user_id, limit)
         states = _states(_Snapshot(snap.limits, snap.held, snap.settled, snap.now, used, reset))
         turns = "no turns" if not limit else "1 turn" if limit == 1 else f"at most {limit} turns"
         return RateLimited(
@@ -227,7 +229,7 @@ class Limits:
         """The user's limits now, counting nothing (an attach to an existing turn)."""
         async with self.db.session() as session:
             snap = await self._snapshot(session, user_id)
-        used, reset = await self.rate.stats(user_id, snap.limits.turns_per_minute)
+            used, reset = await self.rate.stats(session, user_id, snap.limits.turns_per_minute)
         return _states(_Snapshot(snap.limits, snap.held, snap.settled, snap.now, used, reset))
 
     async def usage(self, user_id: str) -> UsageReport:
@@ -237,7 +239,7 @@ class Limits:
             rows = await q.ledger(
                 session=session, user_id=user_id, since=periods.month_key(snap.now)
             )
-        used, reset = await self.rate.stats(user_id, snap.limits.turns_per_minute)
+            used, reset = await self.rate.stats(session, user_id, snap.limits.turns_per_minute)
         snap = _Snapshot(snap.limits, snap.held, snap.settled, snap.now, used, reset)
         return UsageReport(
             limits=_usage(snap),

@@ -1,6 +1,6 @@
 """SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
 
-from chatwait.store import audit, repo
+from chatwait.store import audit, rate_window, repo
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
 from chatwait.store.models import Battle, Conversation, IdempotencyKey, Run, Share, Turn, User, Vote
@@ -16,6 +16,7 @@ __all__ = [
     "User",
     "Vote",
     "audit",
+    "rate_window",
     "repo",
     "upgrade_database",
 ]
