@@ -15,6 +15,10 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",") if part.strip())
 
 
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",") if part.strip() and float(part) > 0)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -32,6 +36,13 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--persistence-turns", type=int, help="turns per database (0 skips)")
     run.add_argument("--postgres-url", help="admin URL for a throwaway database, or 'none'")
     run.add_argument("--database-url", help="ChatWait's database in load phases (default SQLite)")
+    run.add_argument(
+        "--open-loop-rates", type=_floats, help="Poisson arrivals, turns/s, e.g. 5,20 (0 skips)"
+    )
+    run.add_argument("--open-loop-seconds", type=float, help="each arm's period of arrivals")
+    run.add_argument("--open-loop-rounds", type=int, help="periods per arm")
+    run.add_argument("--provider-client", choices=("fast", "sdk"), help="ChatWait's client")
+    run.add_argument("--redis-url", help="ChatWait's REDIS_URL (the replicated event log)")
     run.add_argument("--profile", type=Path, help="py-spy ChatWait into this directory")
     run.add_argument("--native", action="store_true", help="with --profile: C frames too")
     run.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
@@ -76,6 +87,11 @@ def main(argv: list[str] | None = None) -> None:
         holding=args.holding,
         persistence_turns=args.persistence_turns,
         database_url=args.database_url,
+        open_loop_rates=args.open_loop_rates,
+        open_loop_seconds=args.open_loop_seconds,
+        open_loop_rounds=args.open_loop_rounds,
+        provider_client=args.provider_client,
+        redis_url=args.redis_url,
         profile_dir=args.profile,
         profile_native=args.native or None,
         out=args.out,

@@ -37,6 +37,15 @@ class Options:
     """Admin URL used to create a throwaway database; None skips Postgres."""
     database_url: str = ""
     """ChatWait's database in the load phases; empty = its SQLite default."""
+    open_loop_rates: tuple[float, ...] = (5.0, 20.0)
+    """Poisson arrival rates (turns/s) of the open-loop workloads; empty skips them."""
+    open_loop_seconds: float = 10.0
+    """How long each arm's period of arrivals lasts."""
+    open_loop_rounds: int = 2
+    provider_client: str = ""
+    """ChatWait's PROVIDER_CLIENT (`fast` or `sdk`); empty = its default."""
+    redis_url: str = ""
+    """ChatWait's REDIS_URL (the replicated event log); empty = the memory log."""
     out: Path = DEFAULT_OUT
     profile_dir: Path | None = None
     """When set, py-spy samples ChatWait in every load phase (slows it: not for figures)."""
@@ -54,6 +63,9 @@ class Options:
             holding=200,
             holding_probes=5,
             persistence_turns=10,
+            open_loop_rates=(5.0,),
+            open_loop_seconds=4.0,
+            open_loop_rounds=1,
         )
 
     def with_overrides(self, **changes: object) -> Options:

@@ -157,6 +157,52 @@ def persistence_lines(p: dict[str, Any]) -> list[str]:
     return _table(header, rows)
 
 
+def open_loop_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Poisson arrivals: what streams in flight feel while new turns keep arriving."""
+    out = []
+    for r in rows:
+        a = r["arms"]
+        out.append(
+            [
+                r["workload"],
+                str(a["stream"]["turns"]),
+                " / ".join(_f(a[x]["delay_ms"]["p99"]) for x in ("direct", "sdk", "stream")),
+                _f(r["delay_added_p99_ms"]),
+                " / ".join(_f(a[x]["ttft_ms"]["p99"]) for x in ("direct", "sdk", "stream")),
+                _f(r["ttft_added_p99_ms"]),
+                " / ".join(_f(a[x]["cpu_ms_per_token"], 3) for x in ("sdk", "stream")),
+                _f(r["server_cpu_ms_per_turn"]),
+                str(sum(a[x]["errors"] for x in a)),
+            ]
+        )
+    header = [
+        "arrivals",
+        "turns/arm",
+        "delay p99 direct / SDK / CW",
+        "added p99",
+        "TTFT p99 direct / SDK / CW",
+        "added p99",
+        "CPU ms/token SDK / CW",
+        "CW CPU ms/turn",
+        "errors",
+    ]
+    return _table(header, out)
+
+
+def per_turn_table(rows: list[dict[str, Any]]) -> list[str]:
+    """The server's CPU per turn, fitted as fixed + per token over the answer lengths."""
+    out = [
+        [
+            f"c{r['concurrency']}-a{r['agents']}",
+            ", ".join(f"{k}: {v:.1f}" for k, v in r["ms_per_turn"].items()),
+            _f(r["fixed_ms_per_turn"], 2),
+            _f(r["ms_per_token"], 3),
+        ]
+        for r in rows
+    ]
+    return _table(["workload", "CW CPU ms/turn measured", "fixed ms/turn", "ms/token"], out)
+
+
 def targets_lines(results: dict[str, Any]) -> list[str]:
     rows = [
         [
@@ -178,7 +224,9 @@ def markdown(results: dict[str, Any]) -> str:
         f"Machine: {m['nproc']} cores, {m['cpu_model']}, Python {m['python']}, "
         f"fd limit {m['fd_limit']}; run took {results.get('duration_s', '–')} s.  ",
         f"Provider: offline, TTFT {o['ttft_ms']:g} ms, {o['tokens_per_second']:g} tokens/s, "
-        f"stamped tokens; ChatWait database: {o['database']}. Times in ms.",
+        f"stamped tokens; ChatWait database: {o['database']}, provider client "
+        f"{o.get('provider_client', 'default')}, event log {o.get('event_log', 'memory')}. "
+        "Times in ms.",
         "",
         "### Targets",
         "",
@@ -193,6 +241,10 @@ def markdown(results: dict[str, Any]) -> str:
         *flow_table(results["workloads"]),
         "",
     ]
+    if results.get("open_loop"):
+        lines += ["### Open-loop arrivals", "", *open_loop_table(results["open_loop"]), ""]
+    if results.get("per_turn_cpu"):
+        lines += ["### Server CPU per turn", "", *per_turn_table(results["per_turn_cpu"]), ""]
     if results.get("holding"):
         lines += ["### Holding capacity", "", *holding_lines(results["holding"]), ""]
     if results.get("persistence"):

@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 
 from bench.arms import ChatWaitArms, ProviderArms
 from bench.holding import run_holding
+from bench.open_loop import OpenLoop, run_open_loop
 from bench.options import Options
 from bench.persistence import run_persistence
 from bench.procs import Server, chatwait_server, raise_fd_limit, sim_server
 from bench.report import markdown
+from bench.stats import per_turn_cpu
 from bench.workloads import Target, Workload, run_workload
 
 T = TypeVar("T")
@@ -104,9 +106,24 @@ def profiling(server: Server, out: Path | None, name: str, native: bool = False)
         log(f"profile of {name} in {path}")
 
 
-def load_phase(options: Options, answer_tokens: int, workdir: Path) -> list[dict[str, Any]]:
-    """Every workload at one answer length, against fresh servers."""
+def server_env(options: Options) -> dict[str, str]:
+    """ChatWait's settings for the arms a run compares (provider client, event log)."""
+    env: dict[str, str] = {}
+    if options.provider_client:
+        env["PROVIDER_CLIENT"] = options.provider_client
+    if options.redis_url:
+        env["REDIS_URL"] = options.redis_url
+        env["REDIS_KEY_PREFIX"] = f"chatwait-bench-{int(time.time())}"
+    return env
+
+
+def load_phase(
+    options: Options, answer_tokens: int, workdir: Path, *, open_loop: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Every workload at one answer length, against fresh servers; with `open_loop` the
+    open-loop arrivals too. (closed-loop rows, open-loop rows)"""
     rows: list[dict[str, Any]] = []
+    open_rows: list[dict[str, Any]] = []
     with (
         sim_server(
             workdir,
@@ -114,7 +131,9 @@ def load_phase(options: Options, answer_tokens: int, workdir: Path) -> list[dict
             tokens_per_second=options.tokens_per_second,
             answer_tokens=answer_tokens,
         ) as sim,
-        chatwait_server(workdir, sim=sim, database_url=options.database_url) as server,
+        chatwait_server(
+            workdir, sim=sim, database_url=options.database_url, extra_env=server_env(options)
+        ) as server,
     ):
 
         async def measure() -> None:
@@ -139,12 +158,22 @@ def load_phase(options: Options, answer_tokens: int, workdir: Path) -> list[dict
                         rows.append(row)
                         elapsed = time.monotonic() - started
                         log(f"{workload.name}: {_progress(row)} ({elapsed:.0f} s)")
+                    for rate in options.open_loop_rates if open_loop else ():
+                        load = OpenLoop(
+                            rate, options.open_loop_seconds, answer_tokens, options.open_loop_rounds
+                        )
+                        open_rows.append(await run_open_loop(load, target))
+                        log(
+                            f"{load.name}: added delivery p99 "
+                            f"{open_rows[-1]['delay_added_p99_ms']} ms, server CPU/turn "
+                            f"{open_rows[-1]['server_cpu_ms_per_turn']} ms"
+                        )
             finally:
                 await provider.close()
 
         name = f"chatwait-t{answer_tokens}"
         run_async(measure)
-    return rows
+    return rows, open_rows
 
 
 def _progress(row: dict[str, Any]) -> str:
@@ -176,16 +205,22 @@ def run(options: Options, command: str) -> dict[str, Any]:
             "ttft_ms": options.ttft_ms,
             "samples": options.samples,
             "database": options.database_url or "sqlite (default)",
+            "provider_client": options.provider_client or "default",
+            "event_log": "redis" if options.redis_url else "memory",
         },
         "workloads": [],
+        "open_loop": [],
     }
     with tempfile.TemporaryDirectory(prefix="chatwait-bench-") as tmp:
         workdir = Path(tmp)
-        for answer_tokens in options.answer_tokens:
+        for position, answer_tokens in enumerate(options.answer_tokens):
             log(f"load phase: answers of {answer_tokens} tokens")
-            results["workloads"] += load_phase(
-                options, answer_tokens, workdir / f"t{answer_tokens}"
+            rows, open_rows = load_phase(
+                options, answer_tokens, workdir / f"t{answer_tokens}", open_loop=position == 0
             )
+            results["workloads"] += rows
+            results["open_loop"] += open_rows
+        results["per_turn_cpu"] = per_turn_cpu(results["workloads"])
         if options.holding:
             log(f"holding phase: {options.holding} streams at 1 token/s")
             results["holding"] = run_holding(options, workdir / "holding", run_async, log)

@@ -113,3 +113,41 @@ class ArmTotals:
             "cpu_s": round(self.cpu_s, 3),
             "cpu_ms_per_token": None if per_token is None else round(per_token, 3),
         }
+
+
+def per_turn_cpu(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ChatWait's server CPU per turn, split into a fixed part and a per-token part.
+
+    For each (concurrency, agents) measured at two answer lengths or more, the streaming
+    arm's CPU per turn is fitted as `fixed + per_token * tokens` (least squares over the
+    lengths): `fixed` is what a turn costs besides its tokens (request, validation,
+    transactions, SSE set-up), the work a new turn puts on streams already flowing.
+    """
+    groups: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for row in rows:
+        arm = row["arms"].get("stream")
+        if not arm or not arm["turns"]:
+            continue
+        tokens = row["answer_tokens"] * row["agents"]
+        groups.setdefault((row["concurrency"], row["agents"]), []).append(
+            (tokens, arm["cpu_s"] * 1000 / arm["turns"])
+        )
+    out = []
+    for (concurrency, agents), points in sorted(groups.items()):
+        if len({x for x, _ in points}) < 2:
+            continue
+        mean_x = sum(x for x, _ in points) / len(points)
+        mean_y = sum(y for _, y in points) / len(points)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum(
+            (x - mean_x) ** 2 for x, _ in points
+        )
+        out.append(
+            {
+                "concurrency": concurrency,
+                "agents": agents,
+                "fixed_ms_per_turn": round(mean_y - slope * mean_x, 2),
+                "ms_per_token": round(slope, 4),
+                "ms_per_turn": {f"{int(x)} tokens": round(y, 2) for x, y in points},
+            }
+        )
+    return out

@@ -30,6 +30,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "--tokens-per-second", "100", "--ttft-ms", "20",
         "--samples", "4", "--min-rounds", "2", "--max-rounds", "2",
         "--holding", "30", "--persistence-turns", "3",
+        "--open-loop-rates", "8", "--open-loop-seconds", "1", "--open-loop-rounds", "1",
         "--postgres-url", os.environ.get(POSTGRES_URL_ENV) or "none",
         "--out", str(out),
     ]  # fmt: skip
@@ -65,11 +66,23 @@ def test_holding_and_persistence_phases_report(results: dict) -> None:
         assert sqlite[agents]["commits_per_turn"] >= 1
 
 
+def test_open_loop_arrivals_are_measured_on_every_arm(results: dict) -> None:
+    [row] = results["json"]["open_loop"]
+    assert row["rate_per_s"] == 8 and set(row["arms"]) == {"direct", "sdk", "stream"}
+    turns = {name: arm["turns"] for name, arm in row["arms"].items()}
+    assert len(set(turns.values())) == 1 and turns["stream"] > 0, "one schedule for every arm"
+    for name, arm in row["arms"].items():
+        assert arm["errors"] == 0, (name, arm["error_examples"])
+        assert arm["delay_ms"]["n"] == arm["tokens"] == arm["runs"] * 12
+    assert row["delay_added_p99_ms"] is not None and row["server_cpu_ms_per_turn"] > 0
+
+
 def test_markdown_has_the_tables_and_the_command(results: dict) -> None:
     md = results["md"]
     for heading in (
         "### Targets",
         "### Time to first token",
+        "### Open-loop arrivals",
         "### Holding capacity",
         "### Persistence per turn",
         "Command: `uv run python -m bench run",
