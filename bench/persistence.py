@@ -91,6 +91,10 @@ async def measure(
         OFFLINE_BASE_URL=sim_url,
         CHATWAIT_UI=False,
         LOG_LEVEL="WARNING",
+        # One user runs every turn: the default 30 a minute would refuse most of them
+        # (unlimited turns are still counted, so the limits' statements are measured).
+        LIMIT_TURNS_PER_MINUTE="unlimited",
+        LIMIT_CONCURRENT_TURNS="unlimited",
     )
     runtime = await Runtime.start(settings)
     meter = DbMeter()

@@ -141,11 +141,14 @@ class Limits:
             )
         elif not admission.estimates:
             await q.drop_lease(session=session, turn_id=admission.turn_id)
+            admission.lease_dropped = True
 
     async def end(self, session: AsyncSession, admission: Admission) -> None:
         """The turn is over (in the transaction that ends it): it stops counting."""
         admission.estimates.clear()
-        await q.drop_lease(session=session, turn_id=admission.turn_id)
+        if not admission.lease_dropped:
+            await q.drop_lease(session=session, turn_id=admission.turn_id)
+            admission.lease_dropped = True
 
     async def forget_leases(self) -> int:
         """At the start of a lone process: no turn of an earlier one is still running."""

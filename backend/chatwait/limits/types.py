@@ -94,3 +94,5 @@ class Admission:
     estimates: dict[str, RunEstimate]
     states: list[LimitState] = field(default_factory=list)
     """The user's limits just after this turn was counted (for the `RateLimit` header)."""
+    lease_dropped: bool = False
+    """Its lease is gone (its last run settled): ending the turn has nothing to delete."""
