@@ -52,8 +52,12 @@ def upgrade() -> None:
         .where(battles.c.id == sa.bindparam("battle_id"))
         .values({n: sa.bindparam(f"new_{n}") for n in COLUMNS})
     )
-    rows = bind.execute(query).all()
-    for start in range(0, len(rows), 1000):
+    last = ""
+    while True:  # in pages by id, so the outputs never all sit in memory at once
+        page = query.where(battles.c.id > last).order_by(battles.c.id).limit(500)
+        rows = bind.execute(page).all()
+        if not rows:
+            break
         values = [
             {
                 "battle_id": battle_id,
@@ -62,9 +66,10 @@ def upgrade() -> None:
                 "new_length_b": len(b or ""),
                 "new_markdown_b": _markdown(b or ""),
             }
-            for battle_id, a, b in rows[start : start + 1000]
+            for battle_id, a, b in rows
         ]
         bind.execute(update, values)
+        last = rows[-1][0]
 
 
 def downgrade() -> None:
