@@ -155,7 +155,9 @@ export default function Leaderboard() {
         <label>
           {'Since '}
           <select className="cw-lb-since" value={view.since || 'all'} disabled={busy}
-            onChange={(e) => choose(e.target.value)}>
+            onChange={(e) => choose(e.target.value)}
+            style={{ background: 'hsl(var(--background))', color: 'inherit', borderRadius: 4,
+              border: '1px solid hsl(var(--border))', padding: '2px 6px' }}>
             {(view.sinceChoices || []).map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
           </select>
         </label>
