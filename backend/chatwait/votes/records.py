@@ -52,7 +52,9 @@ class LeaderboardRow(BaseModel):
     )
     style_ci_low: float = Field(description="95 % interval of style_rating, low end.")
     style_ci_high: float
-    style_rank: int | None = Field(description="rank's rule over the style intervals.")
+    style_rank: int | None = Field(
+        description="As rank, over the style intervals; null below the minimum battles."
+    )
 
 
 class StyleCoefficients(BaseModel):
