@@ -49,6 +49,16 @@ def test_the_plain_rating_rewards_length_and_the_style_rating_recovers_the_truth
         assert row.style_rating == pytest.approx(truth, abs=25)
 
 
+def test_the_style_intervals_cover_the_truth_at_about_the_nominal_rate() -> None:
+    rng = random.Random(13)
+    covered = total = 0
+    for _ in range(40):
+        for row in board(_draw(1500, rng), min_battles=1).rows:
+            total += 1
+            covered += row.style_ci_low <= BASE + SCALE * TRUTH[row.key] <= row.style_ci_high
+    assert 0.9 <= covered / total <= 0.99, covered / total
+
+
 def test_the_style_coefficients_have_the_sign_of_the_effects() -> None:
     style = board(_draw(20000, random.Random(9)), min_battles=1).style
     assert set(style) == {"length", "markdown"}
