@@ -2,7 +2,8 @@
 
 The leaderboard's cost at N votes among K models of known strengths (seeded):
 
-1. `standings` alone (the Bradley–Terry fit, intervals, ranks, per-model figures);
+1. `standings` alone (the Bradley–Terry fit, intervals, ranks, per-model figures, and the
+   style-controlled fit beside it);
 2. the server's board (`LeaderboardCache.get`): N votes and their battles stored in a
    migrated database (a temporary SQLite file unless `--database`), read back and fitted,
    cold (cache cleared each time) and warm (cached).
@@ -35,7 +36,9 @@ from chatwait.votes import LeaderboardCache
 
 
 def battles(votes: int, models: int, seed: int = 1) -> tuple[list[Battle], dict[str, float]]:
-    """`votes` battles drawn from strengths 0.15 apart, with ties one time in ten."""
+    """`votes` battles drawn from strengths 0.15 apart, with ties one time in ten; each
+    answer has a length and a markdown count (drawn apart from the outcome), so the
+    style-controlled fit has covariates to fit."""
     rng = random.Random(seed)
     truth = {f"agent-{i}/model-{i}": 0.15 * i for i in range(models)}
     keys = list(truth)
@@ -47,8 +50,22 @@ def battles(votes: int, models: int, seed: int = 1) -> tuple[list[Battle], dict[
         outcome: Outcome = "tie" if roll < 0.1 else ("a" if rng.random() < p else "b")
         drawn.append(
             Battle(
-                Side(a, rng.uniform(100, 900), rng.uniform(1000, 9000), rng.uniform(0, 0.01)),
-                Side(b, rng.uniform(100, 900), rng.uniform(1000, 9000), None),
+                Side(
+                    a,
+                    rng.uniform(100, 900),
+                    rng.uniform(1000, 9000),
+                    rng.uniform(0, 0.01),
+                    rng.randint(50, 4000),
+                    rng.randint(0, 20),
+                ),
+                Side(
+                    b,
+                    rng.uniform(100, 900),
+                    rng.uniform(1000, 9000),
+                    None,
+                    rng.randint(50, 4000),
+                    rng.randint(0, 20),
+                ),
                 outcome,
             )
         )
@@ -97,6 +114,8 @@ async def _store(db: Database, drawn: list[Battle]) -> str:
                 f"ttft_{name}": side.ttft_ms,
                 f"latency_{name}": side.latency_ms,
                 f"cost_{name}": side.cost_usd,
+                f"length_{name}": side.length,
+                f"markdown_{name}": side.markdown,
             }
         rows.append(
             {
@@ -182,9 +201,11 @@ def main() -> None:
         standings(drawn)
 
     timings = asyncio.run(_timed(args.repeat, fit))
-    order_ok = [row.key for row in rows] == sorted(truth, key=truth.__getitem__, reverse=True)
+    order = sorted(truth, key=truth.__getitem__, reverse=True)
+    order_ok = [row.key for row in rows] == order
+    style_ok = [row.key for row in sorted(rows, key=lambda r: -r.style_rating)] == order
     print(_line(f"standings over {args.votes} votes, {args.models} models", timings))
-    print(f"order recovered: {order_ok}")
+    print(f"order recovered: {order_ok}; style-controlled order recovered: {style_ok}")
     with tempfile.TemporaryDirectory() as directory:
         url = args.database or f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
         asyncio.run(_server(url, drawn, args.repeat))

@@ -53,6 +53,7 @@ from chatwait_ui.compare import (
 )
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
 from chatwait_ui.guard import UiGuard, client_address, is_loopback_client
+from chatwait_ui.leaderboard import view_props
 from chatwait_ui.panels import (
     COMMANDS,
     handle_agent_toggle,
@@ -200,6 +201,12 @@ async def provider_key(action: cl.Action) -> str:
 async def blind_vote(action: cl.Action) -> str:
     """A vote (or a reveal) from the bar under a blind turn; the panes then show names."""
     return await handle_vote(api, action.payload)
+
+
+@cl.action_callback("leaderboard_view")
+async def leaderboard_view(action: cl.Action) -> dict[str, Any]:
+    """The leaderboard page's since control: the board's props anew, for the element."""
+    return await view_props(api, action.payload)
 
 
 @cl.action_callback("agent_toggle")

@@ -363,8 +363,13 @@ class ApiClient:
         """`POST /chat/turns/{id}/reveal`: the turn with names (its vote is forfeited)."""
         return _object(await self.request("POST", f"/chat/turns/{turn_id}/reveal"))
 
-    async def leaderboard(self, *, scope: str = "me", board: str = "blind") -> dict[str, Any]:
+    async def leaderboard(
+        self, *, scope: str = "me", board: str = "blind", since: str | None = None
+    ) -> dict[str, Any]:
+        """`GET /leaderboard`; `since` an ISO 8601 moment (None: all time)."""
         params = {"scope": scope, "board": board}
+        if since is not None:
+            params["since"] = since
         return _object(await self.request("GET", "/leaderboard", params=params))
 
     async def export(self, conversation_id: str, fmt: str) -> bytes:

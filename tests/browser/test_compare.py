@@ -3,6 +3,7 @@ export and share of the conversation."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 
@@ -164,6 +165,35 @@ def test_the_leaderboard_page_draws_one_interval_per_ranked_model(
         expect(page.locator("svg.cw-lb-scatter .cw-lb-point")).to_have_count(len(priced))
     else:
         expect(page.locator(".cw-lb-noprice")).to_be_visible()
+
+    # The style-controlled column: one cell per row, showing the server's style rating.
+    expect(page.locator(".cw-lb-table .cw-lb-row .cw-lb-style")).to_have_count(len(board["items"]))
+    for item in board["items"]:
+        cell = page.locator(f'.cw-lb-row[data-model="{item["model"]}"] .cw-lb-style')
+        expect(cell).to_have_text(_rounded(item["style_rating"]))
+    expect(page.locator(".cw-lb-style-coef")).to_contain_text("length")
+    # The toggle charts the style-controlled rating instead of the plain one.
+    page.locator(".cw-lb-style-toggle").check()
+    expect(page.locator(".cw-leaderboard")).to_have_attribute("data-styled", "yes")
+    for item in ranked:
+        bar = chart.locator(f'.cw-lb-bar[data-model="{item["model"]}"]')
+        expect(bar).to_have_attribute("data-rating", _js_number(item["style_rating"]))
+    # The since control asks the server for the board of the last 7 days.
+    page.locator(".cw-lb-since").select_option("7d")
+    expect(page.locator(".cw-leaderboard")).to_have_attribute("data-since", "7d", timeout=30_000)
+    expect(page.locator(".cw-lb-table .cw-lb-row")).to_have_count(len(board["items"]))
+
+
+def _rounded(value: float) -> re.Pattern[str]:
+    """What the table shows of a rating (JS `toFixed(0)`, either way at a half), and an
+    optional rank after it."""
+    low, high = math.floor(value), math.ceil(value)
+    return re.compile(rf"^({low}|{high})( \(#\d+\))?$")
+
+
+def _js_number(value: float) -> str:
+    """A number as JavaScript writes it in an attribute."""
+    return str(int(value)) if value == int(value) else repr(value)
 
 
 def test_share_shows_a_link_that_unshare_revokes_and_export_offers_files(

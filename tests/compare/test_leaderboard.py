@@ -134,3 +134,17 @@ def test_someone_elses_turn_is_a_404_like_a_missing_one(
 
 def test_the_leaderboard_needs_a_login(world: World) -> None:
     assert world.client.get("/leaderboard").status_code == 401
+
+
+def test_each_row_has_a_style_controlled_rating_and_the_board_its_coefficients(
+    world: World,
+) -> None:
+    _battle(world, world.alice, "style question", "A")
+    board = _board(world, world.alice)
+    assert set(board["style"]) == {"length", "markdown"}
+    assert all(isinstance(value, float) for value in board["style"].values())
+    assert board["items"]
+    for row in board["items"]:
+        assert row["style_ci_low"] <= row["style_rating"] <= row["style_ci_high"]
+        assert row["style_rank"] is not None
+        assert row["ci_low"] <= row["rating"] <= row["ci_high"]  # the plain column stays

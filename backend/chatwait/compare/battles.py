@@ -19,6 +19,9 @@ class Side:
     ttft_ms: float | None = None
     latency_ms: float | None = None
     cost_usd: float | None = None
+    length: int | None = None
+    """The answer's length in characters; `markdown` its markdown elements (style control)."""
+    markdown: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,9 +33,17 @@ class BattleTable:
     """(A's, B's), NaN where unknown; likewise `latency` and `cost`."""
     latency: tuple[FloatArray, FloatArray]
     cost: tuple[FloatArray, FloatArray]
+    length: tuple[FloatArray, FloatArray]
+    """Each answer's length in characters; `markdown` its markdown elements (style control)."""
+    markdown: tuple[FloatArray, FloatArray]
 
     def __len__(self) -> int:
         return len(self.score)
+
+
+Column = Sequence[float | None]
+Style = tuple[Column, Column, Column, Column]
+"""A's length, A's markdown, B's length, B's markdown."""
 
 
 def _floats(values: Sequence[float | None]) -> FloatArray:
@@ -48,9 +56,11 @@ def table_from_columns(
     outcomes: Sequence[str],
     a_measures: tuple[Sequence[float | None], Sequence[float | None], Sequence[float | None]],
     b_measures: tuple[Sequence[float | None], Sequence[float | None], Sequence[float | None]],
+    styles: Style | None = None,
 ) -> BattleTable:
-    """A table from parallel columns (ttft, latency, cost per side). A battle of a
-    contestant against itself is dropped; an unknown outcome raises `KeyError`."""
+    """A table from parallel columns (ttft, latency, cost per side; optionally length and
+    markdown per side, A's then B's, unknown without). A battle of a contestant against
+    itself is dropped; an unknown outcome raises `KeyError`."""
     keys = tuple(sorted(set(a_keys) | set(b_keys)))
     index = {key: i for i, key in enumerate(keys)}
     a = np.fromiter((index[k] for k in a_keys), dtype=np.intp, count=len(a_keys))
@@ -58,6 +68,8 @@ def table_from_columns(
     score = np.fromiter((SCORES[o] for o in outcomes), dtype=np.float64, count=len(outcomes))
     keep = a != b
     measures = [_floats(column)[keep] for column in (*a_measures, *b_measures)]
+    unknown = [None] * len(a_keys)
+    style = [_floats(column)[keep] for column in (styles or (unknown,) * 4)]
     return BattleTable(
         keys=keys,
         a=a[keep],
@@ -66,6 +78,8 @@ def table_from_columns(
         ttft=(measures[0], measures[3]),
         latency=(measures[1], measures[4]),
         cost=(measures[2], measures[5]),
+        length=(style[0], style[2]),
+        markdown=(style[1], style[3]),
     )
 
 
@@ -84,5 +98,11 @@ def table_from_battles(battles: Iterable[Battle]) -> BattleTable:
             [x.b.ttft_ms for x in listed],
             [x.b.latency_ms for x in listed],
             [x.b.cost_usd for x in listed],
+        ),
+        (
+            [x.a.length for x in listed],
+            [x.a.markdown for x in listed],
+            [x.b.length for x in listed],
+            [x.b.markdown for x in listed],
         ),
     )

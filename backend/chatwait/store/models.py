@@ -324,12 +324,17 @@ class Battle(Base):
     ttft_a: Mapped[float | None] = mapped_column(Float, default=None)
     latency_a: Mapped[float | None] = mapped_column(Float, default=None)
     cost_a: Mapped[float | None] = mapped_column(Float, default=None)
+    length_a: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The answer's characters; `markdown_*` its headers, list items and bold spans."""
+    markdown_a: Mapped[int | None] = mapped_column(Integer, default=None)
     run_b: Mapped[str] = mapped_column(String(36))
     agent_b: Mapped[str] = mapped_column(String(64))
     model_b: Mapped[str] = mapped_column(String(200))
     ttft_b: Mapped[float | None] = mapped_column(Float, default=None)
     latency_b: Mapped[float | None] = mapped_column(Float, default=None)
     cost_b: Mapped[float | None] = mapped_column(Float, default=None)
+    length_b: Mapped[int | None] = mapped_column(Integer, default=None)
+    markdown_b: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -29,9 +29,13 @@ BATTLE_COLUMNS = (
     Battle.ttft_b,
     Battle.latency_b,
     Battle.cost_b,
+    Battle.length_a,
+    Battle.markdown_a,
+    Battle.length_b,
+    Battle.markdown_b,
 )
 """What the leaderboard reads of a battle: outcome, then per side its key ("agent<US>model"),
-TTFT, latency and cost."""
+TTFT, latency and cost; then A's and B's length and markdown count (style control)."""
 
 
 async def get_vote(*, session: AsyncSession, user_id: str, turn_id: str) -> Vote | None:

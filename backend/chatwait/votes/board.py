@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from chatwait.compare import standings
+from chatwait.compare import board as fit_board
 from chatwait.compare.table import BattleTable, table_from_columns
 from chatwait.store import Database
 from chatwait.store import votes as store
-from chatwait.votes.records import Leaderboard, LeaderboardRow
+from chatwait.votes.records import Leaderboard, LeaderboardRow, StyleCoefficients
 
 Scope = Literal["me", "all"]
 Board = Literal["blind", "all"]
@@ -26,20 +26,25 @@ Board = Literal["blind", "all"]
 
 def _table(rows: Sequence[Any]) -> BattleTable:
     """Battle rows (`store.votes.BATTLE_COLUMNS`) as columns."""
-    columns = [[row[i] for row in rows] for i in range(9)]
+    columns = [[row[i] for row in rows] for i in range(13)]
     return table_from_columns(
         columns[1],
         columns[5],
         columns[0],
         (columns[2], columns[3], columns[4]),
         (columns[6], columns[7], columns[8]),
+        (columns[9], columns[10], columns[11], columns[12]),
     )
 
 
-def compute(rows: Sequence[Any], *, min_battles: int) -> list[LeaderboardRow]:
-    """Leaderboard rows from battle rows (`store.votes.BATTLE_COLUMNS`)."""
+def compute(
+    rows: Sequence[Any], *, min_battles: int
+) -> tuple[list[LeaderboardRow], StyleCoefficients]:
+    """Leaderboard rows from battle rows (`store.votes.BATTLE_COLUMNS`), and the style
+    coefficients of the style-controlled column."""
     items = []
-    for row in standings(_table(rows), min_battles=min_battles):
+    result = fit_board(_table(rows), min_battles=min_battles)
+    for row in result.rows:
         agent, model = row.key.split(store.KEY_SEPARATOR, 1)
         items.append(
             LeaderboardRow(
@@ -58,9 +63,14 @@ def compute(rows: Sequence[Any], *, min_battles: int) -> list[LeaderboardRow]:
                 median_latency_ms=row.median_latency_ms,
                 mean_cost_usd=row.mean_cost_usd,
                 cost_per_win=row.cost_per_win,
+                style_rating=round(row.style_rating, 1),
+                style_ci_low=round(row.style_ci_low, 1),
+                style_ci_high=round(row.style_ci_high, 1),
+                style_rank=row.style_rank,
             )
         )
-    return items
+    style = StyleCoefficients(**{k: round(v, 4) for k, v in result.style.items()})
+    return items, style
 
 
 class LeaderboardCache:
@@ -118,9 +128,10 @@ class LeaderboardCache:
                 since=since,
                 blind_only=board == "blind",
             )
-        items = await asyncio.to_thread(compute, rows, min_battles=self.min_battles)
+        items, style = await asyncio.to_thread(compute, rows, min_battles=self.min_battles)
         result = Leaderboard(
             items=items,
+            style=style,
             scope=scope,
             board=board,
             since=since.isoformat() if since else None,

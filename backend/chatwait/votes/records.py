@@ -45,10 +45,32 @@ class LeaderboardRow(BaseModel):
     median_latency_ms: float | None
     mean_cost_usd: float | None = Field(description="Per answer, over answers with a price.")
     cost_per_win: float | None
+    style_rating: float = Field(
+        description="Bradley–Terry with answer length and markdown as covariates (style "
+        "control): the rating a model keeps once longer or more formatted answers are "
+        "credited to style."
+    )
+    style_ci_low: float = Field(description="95 % interval of style_rating, low end.")
+    style_ci_high: float
+    style_rank: int | None = Field(
+        description="As rank, over the style intervals; null below the minimum battles."
+    )
+
+
+class StyleCoefficients(BaseModel):
+    """The style covariates' fitted weights: log-odds per root mean square of the
+    normalised difference (a − b) / (a + b + 1) of the two answers. Positive: voters prefer
+    the longer (`length`) or more formatted (`markdown`) answer."""
+
+    length: float
+    markdown: float
 
 
 class Leaderboard(BaseModel):
     items: list[LeaderboardRow]
+    style: StyleCoefficients = Field(
+        description="The style coefficients behind style_rating (0 with no battles)."
+    )
     scope: str
     board: str = Field(description="blind: blind battles that named no model | all")
     since: str | None

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from chatwait.compare import names_identity
+from chatwait.compare import count_markdown, names_identity
 from chatwait.errors import Conflict, NotFound, ValidationFailed
 from chatwait.store import Battle, Database, Run, Turn, Vote, repo
 from chatwait.store import votes as store
@@ -61,6 +61,7 @@ def _snapshot(run: Run) -> dict[str, Any]:
         "model": run.model,
         "status": run.status,
         "length": len(run.output),
+        "markdown": count_markdown(run.output),
         "latency_ms": run.latency_ms,
         "ttft_ms": run.ttft_ms,
         "input_tokens": run.input_tokens,
@@ -114,12 +115,16 @@ def _battle(vote: Vote, a: Run, b: Run, outcome: str, now: datetime) -> Battle:
         ttft_a=a.ttft_ms,
         latency_a=a.latency_ms,
         cost_a=a.cost_usd,
+        length_a=len(a.output),
+        markdown_a=count_markdown(a.output),
         run_b=b.id,
         agent_b=_contestant(b),
         model_b=b.model,
         ttft_b=b.ttft_ms,
         latency_b=b.latency_ms,
         cost_b=b.cost_usd,
+        length_b=len(b.output),
+        markdown_b=count_markdown(b.output),
         created_at=now,
     )
 

@@ -1,6 +1,11 @@
+import { useState } from 'react';
+
 // The leaderboard page: ratings with their 95 % intervals, quality against cost, and the table.
 // Props come from chatwait_ui.leaderboard.leaderboard_props(): rows (every model, ranked first),
-// ranked (charted, best first), priced (ranked models with a cost), the axes' domains, a notice.
+// ranked (charted, best first), priced (ranked models with a cost), the axes' domains, the style
+// coefficients, the since choices, a notice. The since control asks the server for the board anew
+// (the `leaderboard_view` action answers with new props); the style toggle charts the
+// style-controlled rating (length and markdown as covariates) instead of the plain one.
 // Plain SVG, no chart library.
 const W = 640;
 const PAD = { left: 170, right: 24, top: 16, bottom: 34 };
@@ -27,7 +32,14 @@ function label(row) {
   return row.model === row.agent || !row.agent ? row.model : `${row.model} (${row.agent})`;
 }
 
-function RatingChart({ ranked, domain }) {
+// The plain rating of a row, or its style-controlled one.
+function pick(row, styled) {
+  return styled
+    ? { rating: row.styleRating, ciLow: row.styleCiLow, ciHigh: row.styleCiHigh, rank: row.styleRank }
+    : { rating: row.rating, ciLow: row.ciLow, ciHigh: row.ciHigh, rank: row.rank };
+}
+
+function RatingChart({ ranked, domain, styled }) {
   const rowH = 28;
   const h = PAD.top + PAD.bottom + rowH * ranked.length;
   const x = scale(domain, [PAD.left, W - PAD.right]);
@@ -42,12 +54,13 @@ function RatingChart({ ranked, domain }) {
           </text>
         </g>
       ))}
-      {ranked.map((row, i) => {
+      {[...ranked].sort((p, q) => pick(q, styled).rating - pick(p, styled).rating).map((full, i) => {
         const y = PAD.top + rowH * i + rowH / 2;
+        const row = { ...full, ...pick(full, styled) };
         return (
           <g key={row.key} className="cw-lb-bar" data-model={row.model} data-rating={row.rating}>
             <text x={PAD.left - 8} y={y + 4} fontSize="12" textAnchor="end" fill="currentColor">
-              {`#${row.rank} ${label(row)}`}
+              {`#${row.rank ?? '—'} ${label(row)}`}
             </text>
             <rect x={PAD.left} y={y - 7} width={Math.max(0, x(row.rating) - PAD.left)} height="14"
               rx="3" fill={ACCENT} opacity="0.25" />
@@ -62,7 +75,7 @@ function RatingChart({ ranked, domain }) {
         );
       })}
       <text x={(PAD.left + W - PAD.right) / 2} y={h - 4} fontSize="11" textAnchor="middle" fill={MUTED}>
-        rating (Bradley–Terry, Elo scale) with 95 % interval
+        {styled ? 'style-controlled rating (length and markdown held fixed)' : 'rating (Bradley–Terry, Elo scale)'} with 95 % interval
       </text>
     </svg>
   );
@@ -104,26 +117,63 @@ function CostChart({ priced, ratingDomain, costDomain }) {
   );
 }
 
+function coef(v) {
+  return v === null || v === undefined ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`;
+}
+
 export default function Leaderboard() {
-  const rows = props.rows || [];
-  const ranked = props.ranked || [];
-  const priced = props.priced || [];
+  const [fresh, setFresh] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const [styled, setStyled] = useState(false);
+  const view = fresh || props;
+  const rows = view.rows || [];
+  const ranked = view.ranked || [];
+  const priced = view.priced || [];
+  const style = view.style || {};
+  const choose = (since) => {
+    setBusy(true);
+    Promise.resolve(callAction({ name: 'leaderboard_view',
+      payload: { scope: view.scope, board: view.board, since } }))
+      .then((answer) => { if (answer && answer.response) setFresh(answer.response); })
+      .finally(() => setBusy(false));
+  };
   const cell = { padding: '4px 8px', borderBottom: '1px solid hsl(var(--border))', textAlign: 'right' };
   const head = { ...cell, fontWeight: 600, color: MUTED };
-  const whose = props.scope === 'all' ? "everyone's" : 'your';
-  const which = props.board === 'all' ? 'votes' : 'blind battles';
+  const whose = view.scope === 'all' ? "everyone's" : 'your';
+  const which = view.board === 'all' ? 'votes' : 'blind battles';
   return (
-    <div className="cw-leaderboard" data-scope={props.scope} data-board={props.board}
+    <div className="cw-leaderboard" data-scope={view.scope} data-board={view.board}
+      data-since={view.since || 'all'} data-styled={styled ? 'yes' : 'no'} aria-busy={busy}
       style={{ display: 'grid', gap: 12, width: '100%' }}>
       <div style={{ fontSize: 14 }}>
         <strong>Leaderboard</strong>{' '}
         <span style={{ color: MUTED }}>
-          {`${whose} ${which}: ${props.battles} counted battles; a model needs ${props.minBattles} to be ranked`}
+          {`${whose} ${which}: ${view.battles} counted battles; a model needs ${view.minBattles} to be ranked`}
         </span>
       </div>
-      {props.notice ? <div className="cw-notice" role="alert" style={{ fontSize: 13 }}>{props.notice}</div> : null}
+      <div className="cw-lb-controls" style={{ display: 'flex', gap: 16, flexWrap: 'wrap', alignItems: 'center', fontSize: 13 }}>
+        <label>
+          {'Since '}
+          <select className="cw-lb-since" value={view.since || 'all'} disabled={busy}
+            onChange={(e) => choose(e.target.value)}
+            style={{ background: 'hsl(var(--background))', color: 'inherit', borderRadius: 4,
+              border: '1px solid hsl(var(--border))', padding: '2px 6px' }}>
+            {(view.sinceChoices || []).map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
+          </select>
+        </label>
+        <label>
+          <input type="checkbox" className="cw-lb-style-toggle" checked={styled}
+            onChange={(e) => setStyled(e.target.checked)} />
+          {' Chart the style-controlled rating'}
+        </label>
+        <span className="cw-lb-style-coef" style={{ color: MUTED }}
+          title="Log-odds per typical difference between the two answers; positive: voters prefer the longer or more formatted one">
+          {`style effect: length ${coef(style.length)}, markdown ${coef(style.markdown)}`}
+        </span>
+      </div>
+      {view.notice ? <div className="cw-notice" role="alert" style={{ fontSize: 13 }}>{view.notice}</div> : null}
       {ranked.length ? (
-        <RatingChart ranked={ranked} domain={props.ratingDomain} />
+        <RatingChart ranked={ranked} domain={view.ratingDomain} styled={styled} />
       ) : (
         <div className="cw-lb-empty" style={{ fontSize: 13, color: MUTED }}>
           No model is ranked yet: vote on blind battles (the eye button in the composer).
@@ -131,7 +181,7 @@ export default function Leaderboard() {
       )}
       {ranked.length ? (
         priced.length ? (
-          <CostChart priced={priced} ratingDomain={props.ratingDomain} costDomain={props.costDomain} />
+          <CostChart priced={priced} ratingDomain={view.ratingDomain} costDomain={view.costDomain} />
         ) : (
           <div className="cw-lb-noprice" style={{ fontSize: 13, color: MUTED }}>
             No ranked model has a price, so there is no rating-against-cost chart.
@@ -142,7 +192,7 @@ export default function Leaderboard() {
         <table className="cw-lb-table" style={{ borderCollapse: 'collapse', fontSize: 13, width: '100%' }}>
           <thead>
             <tr>
-              {['Rank', 'Model', 'Rating', '95 % CI', 'Battles', 'Win rate', 'Cost / answer', 'Cost / win'].map(
+              {['Rank', 'Model', 'Rating', '95 % CI', 'Style-controlled', 'Battles', 'Win rate', 'Cost / answer', 'Cost / win'].map(
                 (h, i) => <th key={h} style={{ ...head, textAlign: i === 1 ? 'left' : 'right' }}>{h}</th>
               )}
             </tr>
@@ -154,6 +204,10 @@ export default function Leaderboard() {
                 <td style={{ ...cell, textAlign: 'left' }}>{label(row)}</td>
                 <td style={cell}>{row.rating.toFixed(0)}</td>
                 <td style={cell}>{`${row.ciLow.toFixed(0)} – ${row.ciHigh.toFixed(0)}`}</td>
+                <td className="cw-lb-style" style={cell} data-style-rank={row.styleRank ?? ''}
+                  title={`95 % ${row.styleCiLow.toFixed(0)} – ${row.styleCiHigh.toFixed(0)}`}>
+                  {`${row.styleRating.toFixed(0)}${row.styleRank ? ` (#${row.styleRank})` : ''}`}
+                </td>
                 <td style={cell}>{row.battles}</td>
                 <td style={cell}>{row.winRate === null ? '—' : `${(row.winRate * 100).toFixed(0)} %`}</td>
                 <td style={cell}>{money(row.cost)}</td>
