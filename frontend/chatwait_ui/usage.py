@@ -1,5 +1,5 @@
 """Limits in the chat: why a turn was refused and when to retry, the `/usage` table, and
-the props of the always-visible usage bars (`public/elements/UsageBars.jsx`)."""
+the props of the always-visible usage bars (`public/elements/Usage.jsx`)."""
 
 from __future__ import annotations
 
@@ -77,11 +77,11 @@ def _bar(used: float, limit: float | None) -> str:
     return "▰" * filled + "▱" * (BAR_WIDTH - filled) + " "
 
 
-def _resets(value: str | None) -> str:
+def _resets(value: str | None, pattern: str = "%d %b %H:%M UTC") -> str:
     if not value:
         return "when a turn ends"
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.strftime("%d %b %H:%M UTC")
+    return moment.strftime(pattern)
 
 
 def usage_markdown(report: Mapping[str, Any]) -> str:
@@ -116,6 +116,10 @@ def wants_usage(command: str | None, text: str) -> bool:
     return command == USAGE_COMMAND["id"] or text.strip().lower() == "/usage"
 
 
+_SECONDS = "%H:%M:%S UTC"
+_DAY = "%d %b %H:%M UTC"
+
+
 def _percent(value: float, limit: float) -> float:
     return round(min(100.0, max(0.0, 100.0 * value / limit)), 1)
 
@@ -147,7 +151,8 @@ def _bar_row(name: str, label: str, entry: Mapping[str, Any]) -> dict[str, Any]:
         "state": _state(used, reserved, limit),
         "percent": None,
         "reservedPercent": None,
-        "resets": _resets(entry.get("resets_at")),
+        # a minute's window frees up by the second
+        "resets": _resets(entry.get("resets_at"), _SECONDS if name == "turns_per_minute" else _DAY),
     }
     if limit:
         row["percent"] = _percent(used, limit)
@@ -160,17 +165,19 @@ def _bar_row(name: str, label: str, entry: Mapping[str, Any]) -> dict[str, Any]:
 def usage_props(
     report: Mapping[str, Any], *, refused: str | None = None, notice: str | None = None
 ) -> dict[str, Any]:
-    """UsageBars.jsx's props from `GET /me/usage`: one row per limit (a bar when it has a
+    """Usage.jsx's props from `GET /me/usage`: one row per limit (a bar when it has a
     limit, a count when unlimited), today's tokens, this month's cost.
 
     `refused`: why the last message was not sent and when to retry (shown with the bars);
-    `notice`: the usage could not be read.
+    `notice`: the usage could not be read (no rows then: zeros would claim "unlimited").
     """
     limits = report.get("limits") or {}
     today = report.get("today") or {}
     month = report.get("this_month") or {}
     return {
-        "rows": [_bar_row(name, label, limits.get(name) or {}) for name, label in _ROWS],
+        "rows": [_bar_row(name, label, limits.get(name) or {}) for name, label in _ROWS]
+        if limits
+        else [],
         "todayTokens": int(today.get("tokens") or 0),
         "monthCost": _amount("cost_usd_per_month", float(month.get("cost_usd") or 0.0)),
         "refused": refused,

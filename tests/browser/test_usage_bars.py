@@ -84,3 +84,12 @@ def test_the_bars_follow_each_turn_and_a_refusal(page: Page, server: ChildServer
     expect(alert).to_contain_text("Too many turns, so this message was not sent")
     expect(alert).to_contain_text(re.compile(r"Send it again at \d\d:\d\d:\d\d UTC"))
     expect(turns.locator(".cw-usage-value")).to_have_text("2 / 2")  # refused: not counted
+
+    # reopened (the thread is resumed): the bars come back with it
+    page.reload()
+    turns = _row(page, "turns_per_minute")
+    expect(turns.locator(".cw-usage-value")).to_have_text("2 / 2", timeout=30_000)
+    expect(turns).to_contain_text(re.compile(r"resets \d\d:\d\d:\d\d UTC"))
+    expect(_row(page, "tokens_per_day").locator(".cw-usage-value")).to_have_text(
+        f"{more:,} / {QUOTA:,}"
+    )

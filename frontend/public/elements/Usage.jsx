@@ -62,9 +62,11 @@ export default function Usage() {
         <div className="cw-notice" role="status" style={{ fontSize: 13 }}>{props.notice}</div>
       ) : null}
       {rows.map((row) => <Row key={row.name} row={row} />)}
-      <div className="cw-usage-totals" style={{ fontSize: 12, color: MUTED }}>
-        {`Today: ${props.todayTokens.toLocaleString('en-US')} tokens · this month: ${props.monthCost}`}
-      </div>
+      {rows.length ? (
+        <div className="cw-usage-totals" style={{ fontSize: 12, color: MUTED }}>
+          {`Today: ${props.todayTokens.toLocaleString('en-US')} tokens · this month: ${props.monthCost}`}
+        </div>
+      ) : null}
     </div>
   );
 }
