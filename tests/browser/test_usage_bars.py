@@ -31,6 +31,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def slow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChildServer]:
+    """5 tokens/s: a turn runs for many seconds, long enough to see it counted running."""
+    with chatwait_server(
+        tmp_path_factory.mktemp("browser-usage-running"),
+        LIMIT_CONCURRENT_TURNS="4",
+        QUOTA_TOKENS_PER_DAY=str(QUOTA),
+        SIM_TOKENS_PER_SECOND="5",
+    ) as running:
+        yield running
+
+
 def _usage(url: str) -> dict[str, Any]:
     response = httpx.get(f"{url}/me/usage")
     response.raise_for_status()
@@ -93,3 +105,29 @@ def test_the_bars_follow_each_turn_and_a_refusal(page: Page, server: ChildServer
     expect(_row(page, "tokens_per_day").locator(".cw-usage-value")).to_have_text(
         f"{more:,} / {QUOTA:,}"
     )
+
+
+def test_a_running_turn_is_counted_and_its_tokens_reserved_until_stopped(
+    page: Page, slow_server: ChildServer
+) -> None:
+    open_chat(page, slow_server.base_url)
+    _expect_bar(_row(page, "concurrent_turns"), "0 / 4", 0)
+    turn = send(page, "Take your time")
+    expect(turn.locator('.cw-pane[data-status="running"]')).to_have_count(
+        2, timeout=STREAM_TIMEOUT_MS
+    )
+    _expect_bar(_row(page, "concurrent_turns"), "1 / 4", 25)
+    reserved = _usage(slow_server.base_url)["limits"]["tokens_per_day"]["reserved"]
+    assert reserved > 0
+    expect(_row(page, "tokens_per_day")).to_contain_text(f"+{reserved:,} reserved")
+
+    page.locator("#stop-button").click()
+    expect(turn.locator('.cw-pane[data-status="cancelled"]')).to_have_count(
+        2, timeout=STREAM_TIMEOUT_MS
+    )
+    _expect_bar(_row(page, "concurrent_turns"), "0 / 4", 0)
+    settled = _usage(slow_server.base_url)["limits"]["tokens_per_day"]
+    assert settled["reserved"] == 0
+    tokens = _row(page, "tokens_per_day")
+    expect(tokens.locator(".cw-usage-value")).to_have_text(f"{settled['used']:,} / {QUOTA:,}")
+    expect(tokens).not_to_contain_text("reserved")
