@@ -5,7 +5,7 @@
 // A limited row has a bar (settled usage solid, running turns' reservations lighter);
 // an unlimited one is a count.
 const COLORS = {
-  ok: 'hsl(var(--primary))',
+  ok: 'hsl(142 60% 42%)', // not the theme's primary: Chainlit's is a red, read as "full"
   high: 'hsl(38 92% 50%)',
   full: 'hsl(var(--destructive))',
 };
