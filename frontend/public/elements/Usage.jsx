@@ -59,7 +59,7 @@ export default function Usage() {
         </div>
       ) : null}
       {props.notice ? (
-        <div className="cw-notice" role="status" style={{ fontSize: 13 }}>{props.notice}</div>
+        <div className="cw-usage-notice" role="status" style={{ fontSize: 13 }}>{props.notice}</div>
       ) : null}
       {rows.map((row) => <Row key={row.name} row={row} />)}
       {rows.length ? (
