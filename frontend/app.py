@@ -63,6 +63,7 @@ from chatwait_ui.panels import (
 from chatwait_ui.reopen import follow_reopened_turn
 from chatwait_ui.sessions import SessionStore, UiCredentials
 from chatwait_ui.usage import USAGE_COMMAND, wants_usage
+from chatwait_ui.usage_panel import show_usage
 
 # Sign-in needs a JWT secret. Mounted, `mount_ui` sets a persistent one; run on its own,
 # a per-process secret: a restart signs everyone out (their backend sessions are gone too).
@@ -133,6 +134,7 @@ async def start() -> None:
     agents, defaults = await load_agents(api)
     await send_controls(agents, Choices.defaults(agents, defaults))
     await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS, *COMPARE_COMMANDS])
+    await show_usage(api)
 
 
 @cl.on_chat_resume
@@ -151,6 +153,7 @@ async def resume(thread: ThreadDict) -> None:
     cl.user_session.set("saved_choices", saved.to_metadata() if saved else None)
     await send_controls(agents, choices)
     await cl.context.emitter.set_commands([USAGE_COMMAND, *COMMANDS, *COMPARE_COMMANDS])
+    await show_usage(api, thread=thread)
     follow_reopened_turn(api, thread)
 
 
@@ -166,9 +169,11 @@ async def on_message(message: cl.Message) -> None:
     """Send the message to every chosen agent, in the mode picked for it (the `usage`
     command, or `/usage`, shows the user's limits and usage instead; another command
     opens its panel or answers it: `leaderboard`, `export`, `share`, `unshare`). With the
-    `blind` toggle on, the turn is a blind battle."""
+    `blind` toggle on, the turn is a blind battle. The usage bars beside the chat follow
+    every turn, refused ones too."""
     if wants_usage(message.command, message.content):
         await send_usage(api)
+        await show_usage(api)
         return
     if message.command in {c["id"] for c in COMMANDS}:
         await send_panel(api, message.command)
@@ -181,6 +186,7 @@ async def on_message(message: cl.Message) -> None:
     blind = message.command == BLIND_COMMAND
     view, renderer = await run_turn(api, message.content, choices, blind=blind)
     remember_battle(view, renderer)
+    await show_usage(api, refused=view.notice if view.turn_id is None else None)
     if view.turn_id is None:
         # Refused (too long, ...) or never sent: the panes say why and, as nothing was
         # kept, the text goes back into the composer to be edited (`public/chatwait.js`).
@@ -226,3 +232,4 @@ async def _refresh_agents() -> None:
 async def stop() -> None:
     """The stop button cancels the turn on the backend, not only in this page."""
     await stop_turn(api)
+    await show_usage(api)

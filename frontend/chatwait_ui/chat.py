@@ -25,6 +25,7 @@ from .history import ELEMENT_NAME, ELEMENT_URL
 from .stream import follow_turn, parse_event
 from .turn_view import TurnView
 from .usage import refusal_text, usage_markdown
+from .usage_panel import show_usage
 
 __all__ = [
     "MODE_ID",
@@ -239,6 +240,7 @@ async def _run_streaming(api: ApiClient, active: ActiveTurn) -> None:
             async for event in follow_turn(api, view, body=active.body, idempotency_key=active.key):
                 if event.type == "turn_started":
                     bind_conversation(view.conversation_id)
+                    await show_usage(api)  # the bars count it running, its tokens reserved
                 coalescer.mark()
         except ApiError as exc:
             view.fail(_failure(exc))
@@ -259,6 +261,7 @@ async def _run_wait(api: ApiClient, active: ActiveTurn) -> None:
     try:
         await _learn_ids(api, active)
         bind_conversation(view.conversation_id)
+        await show_usage(api)  # the bars count it running, its tokens reserved
         view.apply_turn(await api.wait(active.body or {}, idempotency_key=active.key, attempts=3))
         bind_conversation(view.conversation_id)
     except ApiError as exc:

@@ -1,4 +1,5 @@
-"""Limits in the chat: why a turn was refused and when to retry, and the `/usage` table."""
+"""Limits in the chat: why a turn was refused and when to retry, the `/usage` table, and
+the props of the always-visible usage bars (`public/elements/Usage.jsx`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from chainlit.types import CommandDict
 
 from .api import ApiError
 
-__all__ = ["USAGE_COMMAND", "refusal_text", "usage_markdown", "wait_text", "wants_usage"]
+__all__ = [
+    "USAGE_COMMAND",
+    "refusal_text",
+    "usage_markdown",
+    "usage_props",
+    "wait_text",
+    "wants_usage",
+]
 
 USAGE_COMMAND = CommandDict(
     id="usage",
@@ -69,11 +77,11 @@ def _bar(used: float, limit: float | None) -> str:
     return "▰" * filled + "▱" * (BAR_WIDTH - filled) + " "
 
 
-def _resets(value: str | None) -> str:
+def _resets(value: str | None, pattern: str = "%d %b %H:%M UTC") -> str:
     if not value:
         return "when a turn ends"
     moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment.strftime("%d %b %H:%M UTC")
+    return moment.strftime(pattern)
 
 
 def usage_markdown(report: Mapping[str, Any]) -> str:
@@ -106,3 +114,72 @@ def usage_markdown(report: Mapping[str, Any]) -> str:
 def wants_usage(command: str | None, text: str) -> bool:
     """The composer's `usage` command, or a message that is just `/usage`."""
     return command == USAGE_COMMAND["id"] or text.strip().lower() == "/usage"
+
+
+_SECONDS = "%H:%M:%S UTC"
+_DAY = "%d %b %H:%M UTC"
+
+
+def _percent(value: float, limit: float) -> float:
+    return round(min(100.0, max(0.0, 100.0 * value / limit)), 1)
+
+
+def _state(used: float, reserved: float, limit: float | None) -> str:
+    """`unlimited`, `full` (nothing left: the next turn is refused), `high` (80 %+), `ok`."""
+    if limit is None:
+        return "unlimited"
+    if used + reserved >= limit:
+        return "full"
+    return "high" if used + reserved >= 0.8 * limit else "ok"
+
+
+def _bar_row(name: str, label: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    used = entry.get("used") or 0
+    reserved = entry.get("reserved") or 0
+    limit = entry.get("limit")
+    text = (
+        _amount(name, used) if limit is None else f"{_amount(name, used)} / {_amount(name, limit)}"
+    )
+    row: dict[str, Any] = {
+        "name": name,
+        "label": label,
+        "used": used,
+        "reserved": reserved,
+        "limit": limit,
+        "text": text,
+        "reservedText": f"+{_amount(name, reserved)} reserved" if reserved else None,
+        "state": _state(used, reserved, limit),
+        "percent": None,
+        "reservedPercent": None,
+        # a minute's window frees up by the second
+        "resets": _resets(entry.get("resets_at"), _SECONDS if name == "turns_per_minute" else _DAY),
+    }
+    if limit:
+        row["percent"] = _percent(used, limit)
+        row["reservedPercent"] = round(_percent(used + reserved, limit) - row["percent"], 1)
+    elif limit is not None:  # a limit of 0: nothing is allowed
+        row["percent"], row["reservedPercent"] = 100.0, 0.0
+    return row
+
+
+def usage_props(
+    report: Mapping[str, Any], *, refused: str | None = None, notice: str | None = None
+) -> dict[str, Any]:
+    """Usage.jsx's props from `GET /me/usage`: one row per limit (a bar when it has a
+    limit, a count when unlimited), today's tokens, this month's cost.
+
+    `refused`: why the last message was not sent and when to retry (shown with the bars);
+    `notice`: the usage could not be read (no rows then: zeros would claim "unlimited").
+    """
+    limits = report.get("limits") or {}
+    today = report.get("today") or {}
+    month = report.get("this_month") or {}
+    return {
+        "rows": [_bar_row(name, label, limits.get(name) or {}) for name, label in _ROWS]
+        if limits
+        else [],
+        "todayTokens": int(today.get("tokens") or 0),
+        "monthCost": _amount("cost_usd_per_month", float(month.get("cost_usd") or 0.0)),
+        "refused": refused,
+        "notice": notice,
+    }
