@@ -16,11 +16,19 @@ from playwright.sync_api import Locator, Page, expect
 STREAM_TIMEOUT_MS = 60_000
 
 
+OPEN_TIMEOUT_MS = 30_000
+
+
 def open_chat(page: Page, url: str) -> None:
-    """Open the app; it signs the local user in with no login screen."""
+    """Open the app; it signs the local user in with no login screen.
+
+    A fresh browser has no session yet: Chainlit may render the composer, find no user,
+    pass through `/login` (where header auth signs the local user in) and come back, which
+    on a busy machine takes seconds: both waits get the same bound.
+    """
     page.goto(url + "/")
-    expect(page.locator("#chat-input")).to_be_visible(timeout=30_000)
-    expect(page.locator("#mode-picker-trigger-mode")).to_be_visible()
+    expect(page.locator("#mode-picker-trigger-mode")).to_be_visible(timeout=OPEN_TIMEOUT_MS)
+    expect(page.locator("#chat-input")).to_be_visible(timeout=OPEN_TIMEOUT_MS)
 
 
 def send(page: Page, text: str) -> Locator:
