@@ -49,9 +49,10 @@ from chatwait_ui.compare import (
     handle_compare_command,
     handle_vote,
     is_compare_command,
-    remember_battle,
+    remember_turn,
 )
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
+from chatwait_ui.extend import handle_fuse, handle_regenerate
 from chatwait_ui.guard import UiGuard, client_address, is_loopback_client
 from chatwait_ui.panels import (
     COMMANDS,
@@ -179,7 +180,7 @@ async def on_message(message: cl.Message) -> None:
     choices = current_choices(mode)
     blind = message.command == BLIND_COMMAND
     view, renderer = await run_turn(api, message.content, choices, blind=blind)
-    remember_battle(view, renderer)
+    remember_turn(view, renderer)
     if view.turn_id is None:
         # Refused (too long, ...) or never sent: the panes say why and, as nothing was
         # kept, the text goes back into the composer to be edited (`public/chatwait.js`).
@@ -200,6 +201,18 @@ async def provider_key(action: cl.Action) -> str:
 async def blind_vote(action: cl.Action) -> str:
     """A vote (or a reveal) from the bar under a blind turn; the panes then show names."""
     return await handle_vote(api, action.payload)
+
+
+@cl.action_callback("turn_regenerate")
+async def turn_regenerate(action: cl.Action) -> str:
+    """Regenerate one pane's answer: a new pane streams into the same turn."""
+    return await handle_regenerate(api, action.payload)
+
+
+@cl.action_callback("turn_fuse")
+async def turn_fuse(action: cl.Action) -> str:
+    """Fuse a turn's answers with one agent: the fused pane streams into the same turn."""
+    return await handle_fuse(api, action.payload)
 
 
 @cl.action_callback("agent_toggle")
