@@ -3,7 +3,7 @@
 A click (`turn_regenerate` / `turn_fuse` actions from `AgentPanes.jsx`) asks the backend
 for a new run in the same turn; its 202 names the run and the seq its events follow
 (`after`). The new pane shows at once, and a background task follows the turn's stream
-after that seq (`follow_turn`, the same resuming follower as a live turn) into the very
+after that seq (`follow_to_end`: the resuming follower of a live turn) into the very
 panes element, until the next `turn_done`. It is the session's `ActiveTurn` and current
 task, so the stop button cancels the added run like a live turn. A refusal (409 while
 the turn runs, 429 limits, 422) is shown under the buttons; nothing already shown changes.
@@ -22,7 +22,7 @@ from .api import ApiClient, ApiError
 from .chat import ActiveTurn, PaneRenderer, fuse_agents
 from .coalesce import Coalescer
 from .compare import turn_renderer
-from .stream import follow_turn
+from .stream import follow_to_end
 from .turn_actions import FUSE_STRATEGIES
 from .turn_view import TurnView
 from .usage import refusal_text
@@ -114,9 +114,7 @@ async def _follow_added_run(api: ApiClient, renderer: PaneRenderer) -> None:
     await emitter.task_start()  # shows the stop button
     try:
         async with Coalescer(renderer.render) as coalescer:
-            async for _ in follow_turn(api, view):
-                coalescer.mark()
-        view.apply_turn(await api.turn(turn_id))
+            await follow_to_end(api, view, on_event=coalescer.mark)
     except ApiError as exc:
         view.actions.notice = f"Lost the new answer's stream: {exc.message}"
         await _reread(api, view)

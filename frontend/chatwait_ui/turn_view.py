@@ -314,7 +314,9 @@ class TurnView:
             pane.model = str(run.get("model") or pane.model)
             panes[run_id] = pane
         if panes:
-            self.panes = panes
+            # runs added after `turn_started` (a regenerate, a fusion) are not in its list
+            added = {k: p for k, p in self.panes.items() if p.run_id and k not in panes}
+            self.panes = {**panes, **added}
 
 
 _HANDLERS = {

@@ -13,7 +13,7 @@ import pytest
 
 from chatwait_ui.api import ApiClient, ApiError
 from chatwait_ui.blind import vote_notice
-from chatwait_ui.stream import follow_turn
+from chatwait_ui.stream import follow_to_end, follow_turn
 from chatwait_ui.turn_view import TurnEvent, TurnView
 from tests.support.app import running_app
 
@@ -142,7 +142,7 @@ def test_a_ranking_vote_says_so() -> None:
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     directory: Path = tmp_path_factory.mktemp("turn-actions-app")
-    with running_app(directory, SIM_TOKENS_PER_SECOND=200.0, SIM_ANSWER_TOKENS=8) as (url, _):
+    with running_app(directory, SIM_TOKENS_PER_SECOND=40.0, SIM_ANSWER_TOKENS=8) as (url, _):
         yield url
 
 
@@ -189,5 +189,30 @@ async def test_a_fused_blind_turn_is_ranked_in_full(app_url: str) -> None:
         assert result["kind"] == "ranking" and result["battles"] == 3
         view.apply_turn(result["turn"])
         assert not view.hidden and view.panes[started["run_id"]].slot == "C"
+    finally:
+        await api.aclose()
+
+
+async def test_a_turn_read_from_the_start_is_followed_past_its_added_runs(app_url: str) -> None:
+    """A stream ends at a `turn_done`: a reader from the start (a reopened thread) goes on
+    to the added run's stream while the turn reads running."""
+    api = ApiClient(app_url)
+    try:
+        first = await finished_view(api, {"message": "read me whole", "agents": AGENTS})
+        started = await api.fuse(str(first.turn_id), agent="offline-2", strategy="critique")
+        late = TurnView("streaming")
+        late.turn_id = first.turn_id
+        late.apply_turn(await api.turn(str(first.turn_id)))  # as a reopened thread does
+        assert late.status == "running" and len(late.panes) == 3
+        changes: list[int] = []
+        await follow_to_end(api, late, on_event=lambda: changes.append(late.last_seq))
+        stored = await api.turn(str(first.turn_id))
+        assert late.status == stored["status"] == "done"
+        assert changes and late.last_seq > started["after"]
+        assert list(late.panes) == [run["run_id"] for run in stored["runs"]]
+        assert {k: p.text for k, p in late.panes.items()} == {
+            run["run_id"]: run["output"] for run in stored["runs"]
+        }
+        assert all(pane.text for pane in late.panes.values())
     finally:
         await api.aclose()
