@@ -315,7 +315,9 @@ class TurnView:
             panes[run_id] = pane
         if panes:
             # runs added after `turn_started` (a regenerate, a fusion) are not in its list
-            added = {k: p for k, p in self.panes.items() if p.run_id and k not in panes}
+            kept = {id(p) for p in panes.values()}  # placeholders now named by a run
+            added = {k: p for k, p in self.panes.items() if k not in panes and id(p) not in kept}
+            added = {k: p for k, p in added.items() if p.run_id == k}
             self.panes = {**panes, **added}
 
 

@@ -72,6 +72,15 @@ def test_an_added_runs_events_add_a_pane_and_the_turn_runs_until_the_next_turn_d
     ]
 
 
+def test_planned_panes_become_the_started_runs_once_each() -> None:
+    view = TurnView("streaming", planned=[("offline", "m"), ("offline-2", "m")])
+    runs = [{"run_id": "r1", "agent": "offline"}, {"run_id": "r2", "agent": "offline-2"}]
+    view.apply(TurnEvent(1, "turn_started", {"turn_id": "t", "runs": runs}))
+    assert list(view.panes) == ["r1", "r2"]
+    view.apply_turn({"turn_id": "t", "status": "done", "runs": runs})
+    assert list(view.panes) == ["r1", "r2"]
+
+
 def test_add_run_shows_the_pane_at_once_and_reads_only_what_follows_after() -> None:
     view = ended_turn()
     view.add_run("r3", agent="offline-2", fusion={"strategy": "merge"}, after=6)
