@@ -49,9 +49,10 @@ from chatwait_ui.compare import (
     handle_compare_command,
     handle_vote,
     is_compare_command,
-    remember_battle,
+    remember_turn,
 )
 from chatwait_ui.data_layer import LOCAL_USER, ApiDataLayer
+from chatwait_ui.extend import handle_fuse, handle_regenerate
 from chatwait_ui.guard import UiGuard, client_address, is_loopback_client
 from chatwait_ui.leaderboard import view_props
 from chatwait_ui.panels import (
@@ -185,7 +186,7 @@ async def on_message(message: cl.Message) -> None:
     choices = current_choices(mode)
     blind = message.command == BLIND_COMMAND
     view, renderer = await run_turn(api, message.content, choices, blind=blind)
-    remember_battle(view, renderer)
+    remember_turn(view, renderer)
     await show_usage(api, refused=view.notice if view.turn_id is None else None)
     if view.turn_id is None:
         # Refused (too long, ...) or never sent: the panes say why and, as nothing was
@@ -213,6 +214,18 @@ async def blind_vote(action: cl.Action) -> str:
 async def leaderboard_view(action: cl.Action) -> dict[str, Any]:
     """The leaderboard page's since control: the board's props anew, for the element."""
     return await view_props(api, action.payload)
+
+
+@cl.action_callback("turn_regenerate")
+async def turn_regenerate(action: cl.Action) -> str:
+    """Regenerate one pane's answer: a new pane streams into the same turn."""
+    return await handle_regenerate(api, action.payload)
+
+
+@cl.action_callback("turn_fuse")
+async def turn_fuse(action: cl.Action) -> str:
+    """Fuse a turn's answers with one agent: the fused pane streams into the same turn."""
+    return await handle_fuse(api, action.payload)
 
 
 @cl.action_callback("agent_toggle")

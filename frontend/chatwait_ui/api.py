@@ -354,10 +354,27 @@ class ApiClient:
 
     # -- compare: votes, leaderboard, export, share -------------------------------------
 
-    async def vote(self, turn_id: str, winner: str) -> dict[str, Any]:
-        """`POST /chat/turns/{id}/vote`: a slot, `tie` or `both_bad`; reveals a blind turn."""
-        body = {"winner": winner}
+    async def vote(
+        self, turn_id: str, winner: str | None = None, *, ranking: list[str] | None = None
+    ) -> dict[str, Any]:
+        """`POST /chat/turns/{id}/vote`: a slot, `tie` or `both_bad`, or a `ranking` of
+        every slot, best first; reveals a blind turn."""
+        body: dict[str, Any] = {"ranking": ranking} if ranking is not None else {"winner": winner}
         return _object(await self.request("POST", f"/chat/turns/{turn_id}/vote", json=body))
+
+    async def retry(self, turn_id: str, run_id: str) -> dict[str, Any]:
+        """`POST /chat/turns/{id}/runs/{run_id}/retry` → 202 `{run_id, retry_of, after}`."""
+        path = f"/chat/turns/{turn_id}/runs/{quote(run_id, safe='')}/retry"
+        return _object(await self.request("POST", path))
+
+    async def fuse(
+        self, turn_id: str, *, agent: str, strategy: str, model: str | None = None
+    ) -> dict[str, Any]:
+        """`POST /chat/turns/{id}/fuse` → 202 `{run_id, fusion, after}`."""
+        body: dict[str, Any] = {"agent": agent, "strategy": strategy}
+        if model:
+            body["model"] = model
+        return _object(await self.request("POST", f"/chat/turns/{turn_id}/fuse", json=body))
 
     async def reveal(self, turn_id: str) -> dict[str, Any]:
         """`POST /chat/turns/{id}/reveal`: the turn with names (its vote is forfeited)."""

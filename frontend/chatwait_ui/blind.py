@@ -50,6 +50,8 @@ def vote_notice(result: Mapping[str, Any]) -> str:
     kind = str(result.get("kind") or "")
     if kind == "tie":
         what = "a tie"
+    elif kind == "ranking":
+        what = "your ranking"
     elif kind == "both_bad":
         what = "both bad"
     else:
@@ -78,13 +80,15 @@ class Battle:
             self.revealed = True
 
     def to_props(self, slots: Sequence[str], *, turn_finished: bool) -> dict[str, Any]:
-        """The vote bar's props: buttons only while a vote can still be cast."""
+        """The vote bar's props: buttons only while a vote can still be cast; with more
+        than two slots (a fusion added C), `ranking`: the slots to rank, best first."""
         open_ = turn_finished and not self.revealed and not self.voted
         return {
             "revealed": self.revealed,
             "voted": self.voted,
             "canVote": open_ and not self.busy and len(slots) >= 2,
             "options": vote_options(slots) if open_ else [],
+            "ranking": list(slots) if open_ and len(slots) > 2 else [],
             "notice": self.notice,
             "busy": self.busy,
         }

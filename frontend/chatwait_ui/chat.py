@@ -33,6 +33,7 @@ __all__ = [
     "PaneRenderer",
     "bind_conversation",
     "current_choices",
+    "fuse_agents",
     "load_agents",
     "mode_picker",
     "remember_choices",
@@ -119,6 +120,15 @@ async def send_controls(agents: list[AgentInfo], choices: Choices) -> None:
         await cl.ChatSettings(settings_widgets(agents, choices)).send()
     await cl.context.emitter.set_modes([mode_picker(choices.mode)])
     cl.user_session.set("choices", choices)
+
+
+def fuse_agents(choices: Choices | None = None) -> list[str]:
+    """The agents a turn's answers can be fused with: the chosen ones first, then every
+    other available agent."""
+    agents: list[AgentInfo] = cl.user_session.get("agents") or []
+    available = [agent.name for agent in agents if agent.available]
+    chosen = [name for name in (choices.agents if choices else []) if name in available]
+    return list(dict.fromkeys([*chosen, *available]))
 
 
 def current_choices(mode: str | None) -> Choices:
@@ -222,6 +232,7 @@ async def run_turn(
         body["blind"] = True
     key = new_idempotency_key()
     view = TurnView(choices.mode, planned=choices.planned(), blind=blind)  # type: ignore[arg-type]
+    view.actions.agents = fuse_agents(choices)
     renderer = PaneRenderer(view)
     await renderer.send()
     active = ActiveTurn(view, renderer, text, asyncio.current_task(), body, key)

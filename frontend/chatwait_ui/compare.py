@@ -29,7 +29,8 @@ __all__ = [
     "handle_compare_command",
     "handle_vote",
     "is_compare_command",
-    "remember_battle",
+    "remember_turn",
+    "turn_renderer",
 ]
 
 logger = logging.getLogger(__name__)
@@ -62,33 +63,34 @@ def is_compare_command(command: str | None) -> bool:
     return command in _HANDLED
 
 
-def remember_battle(view: TurnView, renderer: PaneRenderer) -> None:
-    """Keep a blind turn's panes, so its vote re-renders them in place."""
-    if view.battle is None or view.turn_id is None:
+def remember_turn(view: TurnView, renderer: PaneRenderer) -> None:
+    """Keep a turn's panes, so a vote, a regenerate or a fusion re-renders them in place."""
+    if view.turn_id is None:
         return
-    battles: dict[str, PaneRenderer] = cl.user_session.get("battles") or {}
-    battles[view.turn_id] = renderer
-    cl.user_session.set("battles", battles)
+    turns: dict[str, PaneRenderer] = cl.user_session.get("turn_panes") or {}
+    turns[view.turn_id] = renderer
+    cl.user_session.set("turn_panes", turns)
 
 
-async def _renderer_for(api: ApiClient, turn_id: str) -> PaneRenderer:
+async def turn_renderer(api: ApiClient, turn_id: str) -> PaneRenderer:
     """This session's panes of the turn, or those history drew (their ids are stable)."""
-    battles: dict[str, PaneRenderer] = cl.user_session.get("battles") or {}
-    if turn_id in battles:
-        return battles[turn_id]
+    turns: dict[str, PaneRenderer] = cl.user_session.get("turn_panes") or {}
+    if turn_id in turns:
+        return turns[turn_id]
     view = TurnView(None)
     view.apply_turn(await api.turn(turn_id))
     _, answer, element = turn_step_ids(turn_id)
     renderer = PaneRenderer.existing(view, element_id=element, for_id=answer)
-    remember_battle(view, renderer)
+    remember_turn(view, renderer)
     return renderer
 
 
 async def handle_vote(api: ApiClient, payload: Mapping[str, Any]) -> str:
-    """Vote for a slot (`winner`), a tie or both bad, or reveal without voting."""
+    """Vote for a slot (`winner`), a tie or both bad, rank every slot (`ranking`, best
+    first), or reveal without voting."""
     turn_id = str(payload.get("turn_id") or "")
     try:
-        renderer = await _renderer_for(api, turn_id)
+        renderer = await turn_renderer(api, turn_id)
     except ApiError as exc:
         return f"Could not read the turn: {exc.message}"
     view, battle = renderer.view, renderer.view.battle
@@ -101,7 +103,11 @@ async def handle_vote(api: ApiClient, payload: Mapping[str, Any]) -> str:
             view.apply_turn(await api.reveal(turn_id))
             battle.notice = "Revealed without a vote (this turn can no longer be voted on)."
         else:
-            result = await api.vote(turn_id, str(payload.get("winner") or ""))
+            ranking = payload.get("ranking")
+            if isinstance(ranking, list):
+                result = await api.vote(turn_id, ranking=[str(slot) for slot in ranking])
+            else:
+                result = await api.vote(turn_id, str(payload.get("winner") or ""))
             battle.voted = True
             view.apply_turn(result.get("turn") or await api.turn(turn_id))
             battle.notice = vote_notice(result)

@@ -21,7 +21,7 @@ from .api import ApiClient, ApiError
 from .chat import ActiveTurn, PaneRenderer
 from .coalesce import Coalescer
 from .history import running_turn
-from .stream import follow_turn
+from .stream import follow_to_end
 from .turn_view import TurnView
 
 __all__ = ["follow_reopened_turn"]
@@ -77,9 +77,7 @@ async def _stream_to_end(api: ApiClient, renderer: PaneRenderer) -> None:
     try:
         view.apply_turn(await api.turn(turn_id))  # runs already over keep their stored text
         async with Coalescer(renderer.render) as coalescer:
-            async for _ in follow_turn(api, view):
-                coalescer.mark()
-        view.apply_turn(await api.turn(turn_id))
+            await follow_to_end(api, view, on_event=coalescer.mark)
     except ApiError as exc:
         view.fail(exc.message)
     except Exception as exc:  # a background task: nobody else would report it

@@ -22,11 +22,14 @@ from httpx_sse import ServerSentEvent, SSEError
 from .api import ApiClient, ApiError
 from .turn_view import TurnEvent, TurnView
 
-__all__ = ["Backoff", "follow_turn", "parse_event"]
+__all__ = ["Backoff", "follow_to_end", "follow_turn", "parse_event"]
 
 logger = logging.getLogger(__name__)
 
 Backoff = Callable[[int], Awaitable[None]]
+
+_MAX_STREAMS = 27
+"""Streams one turn can have: its first, then one per added run (26 slots at most)."""
 
 
 async def _sleep_backoff(attempt: int) -> None:
@@ -109,3 +112,21 @@ async def follow_turn(
                 retryable=True,
             )
         await backoff(failures)
+
+
+async def follow_to_end(
+    api: ApiClient, view: TurnView, *, on_event: Callable[[], None] = lambda: None
+) -> None:
+    """Follow `view`'s turn until it has ended for good, then show it as stored.
+
+    A stream ends at a `turn_done`; a run added afterwards (a regenerate, a fusion) is
+    read as the next stream, after that `turn_done`. So a turn whose stored status is
+    still running after one stream is followed again. `on_event`: after each event that
+    changed the view.
+    """
+    for _ in range(_MAX_STREAMS):
+        async for _event in follow_turn(api, view):
+            on_event()
+        view.apply_turn(await api.turn(str(view.turn_id)))
+        if view.finished:
+            return

@@ -14,18 +14,22 @@ without a browser.
   per chosen agent at once; `turn_started` swaps them for the real runs.
 - Blind turns (`blind.py`): panes are named by slot (A, B, …) and show no model, tokens
   or cost until the turn is revealed (voted on, or `reveal`).
+- Runs added to an ended turn (a regenerate, a fusion: `turn_actions.py`): `add_run()`
+  shows the new pane as soon as the backend accepts it, and a `run_started` naming an
+  unknown run (with its agent, or only its slot in a blind turn) adds one too; the turn
+  reads running again until the next `turn_done`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chatwait_ui.blind import HIDDEN_NOTE, Battle, planned_slots
-from chatwait_ui.pane_text import duration_text, error_props
+from chatwait_ui.blind import Battle, planned_slots
+from chatwait_ui.pane import TERMINAL_STATUSES, Pane, TurnEvent, footer_items
 from chatwait_ui.steps import RunSteps
+from chatwait_ui.turn_actions import TurnActions
 
 __all__ = [
     "TERMINAL_STATUSES",
@@ -36,87 +40,6 @@ __all__ = [
 ]
 
 Mode = Literal["streaming", "wait"]
-TERMINAL_STATUSES = frozenset({"done", "error", "timeout", "cancelled", "interrupted"})
-_STATUS_LABELS = {
-    "pending": "Waiting",
-    "running": "Streaming",
-    "done": "Done",
-    "error": "Error",
-    "timeout": "Timed out",
-    "cancelled": "Cancelled",
-    "interrupted": "Interrupted",
-}
-
-
-@dataclass(frozen=True)
-class TurnEvent:
-    """One SSE event of a turn: `id:` as `seq`, `event:` as `type`, `data:` decoded."""
-
-    seq: int | None
-    type: str
-    data: Mapping[str, Any]
-
-
-@dataclass
-class Pane:
-    """What one agent's column shows."""
-
-    key: str
-    """The run id once known; `agent:<name>` for a placeholder."""
-    agent: str
-    model: str
-    provider: str = ""
-    run_id: str | None = None
-    slot: str | None = None
-    """Its label in a blind turn (A, B, …)."""
-    status: str = "pending"
-    chunks: dict[int, str] = field(default_factory=dict)
-    final_text: str | None = None
-    """Persisted output; when set it is shown instead of the streamed chunks."""
-    error: dict[str, Any] | None = None
-    run: dict[str, Any] | None = None
-    """The run's metadata (usage, latency, TTFT, cost) from `run_done` or a turn body."""
-    steps: RunSteps = field(default_factory=lambda: RunSteps(time.monotonic))
-    """Its tool calls and reasoning."""
-
-    @property
-    def text(self) -> str:
-        """The text so far: only the gap-free prefix of chunks, so nothing shows twice."""
-        if self.final_text is not None:
-            return self.final_text
-        parts: list[str] = []
-        while len(parts) in self.chunks:
-            parts.append(self.chunks[len(parts)])
-        return "".join(parts)
-
-    @property
-    def has_gap(self) -> bool:
-        """Chunks arrived past a missing index (text beyond the gap is not shown)."""
-        return self.final_text is None and any(i >= len(self.chunks) for i in self.chunks)
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL_STATUSES
-
-    def to_props(self, *, hidden: bool = False) -> dict[str, Any]:
-        """The JSON the `AgentPanes` element renders for this pane; `hidden`: a blind
-        turn before the vote, named by its slot only."""
-        footer = footer_items(self, hidden=hidden) if self.finished else None
-        return {
-            "key": self.key,
-            "agent": self.slot if hidden else self.agent,
-            "provider": "" if hidden else self.provider,
-            "model": "" if hidden else self.model,
-            "slot": self.slot,
-            "hidden": hidden,
-            "status": self.status,
-            "statusLabel": _STATUS_LABELS.get(self.status, self.status.capitalize()),
-            "text": self.text,
-            "reasoning": self.steps.reasoning_props(run_finished=self.finished),
-            "tools": self.steps.tool_props(),
-            "error": error_props(self.error, self.status),
-            "footer": footer,
-        }
 
 
 class TurnView:
@@ -142,6 +65,8 @@ class TurnView:
         """A turn-level problem (request refused, backend unreachable)."""
         self.battle: Battle | None = Battle() if blind else None
         """Set for a blind turn: its vote state."""
+        self.actions = TurnActions()
+        """Regenerate and fuse: their buttons' state."""
         self.panes: dict[str, Pane] = {}
         planned = list(planned)
         # blind: the chosen agents are not shown, one pane per slot (A, B, …) instead
@@ -200,9 +125,37 @@ class TurnView:
             pane.status = str(run.get("status") or pane.status)
             pane.error = run.get("error")
             pane.run = dict(run)
+            pane.adopt_origin(run)
             pane.steps.adopt(run)
             if pane.finished:
                 pane.final_text = run.get("output") or ""
+
+    def add_run(
+        self,
+        run_id: str,
+        *,
+        agent: str = "",
+        model: str = "",
+        provider: str = "",
+        retry_of: str | None = None,
+        fusion: Mapping[str, Any] | None = None,
+        after: int | None = None,
+    ) -> Pane:
+        """A run the backend added to this ended turn (202 of a regenerate or a fusion):
+        its pane shows at once, and the turn runs again. `after`: the seq the added run's
+        events follow (the stream is read after it)."""
+        pane = self.panes.get(run_id)
+        if pane is None:
+            pane = self._new_pane(run_id, agent, model)
+            pane.run_id, pane.provider = run_id, provider
+            if self.battle is not None:  # the next slot: C after A and B
+                pane.slot = planned_slots(len(self.panes) + 1)[-1]
+            self.panes[run_id] = pane
+        pane.adopt_origin({"retry_of": retry_of, "fusion": fusion})
+        self.status = "running"
+        if after is not None:
+            self.last_seq = after
+        return pane
 
     def fail(self, message: str) -> None:
         """The turn could not run at all: every unfinished pane says why."""
@@ -222,6 +175,12 @@ class TurnView:
         if self.battle is not None:
             slots = [p.slot for p in self.panes.values() if p.slot]
             battle = self.battle.to_props(slots, turn_finished=self.finished)
+        actions = self.actions.to_props(
+            self.panes.values(),
+            turn_finished=self.finished and self.turn_id is not None,
+            blind=self.battle is not None,
+            hidden=hidden,
+        )
         return {
             "mode": self.mode,
             "status": self.status,
@@ -230,6 +189,7 @@ class TurnView:
             "pendingAgents": pending if not self.finished else [],
             "blind": self.battle is not None,
             "battle": battle,
+            "actions": actions,
             "panes": panes,
         }
 
@@ -246,9 +206,18 @@ class TurnView:
 
     def _on_run_started(self, data: Mapping[str, Any]) -> bool:
         pane = self._pane(data)
+        if pane is None and (data.get("agent") or data.get("slot")):
+            pane = self.add_run(str(data["run_id"]))  # added to the turn: a new pane
         if pane is None or pane.finished:
             return False
+        pane.agent = str(data.get("agent") or pane.agent)
+        pane.provider = str(data.get("provider") or pane.provider)
+        pane.model = str(data.get("model") or pane.model)
+        pane.slot = str(data["slot"]) if data.get("slot") else pane.slot
+        pane.adopt_origin(data)
         pane.status = "running"
+        if self.finished:  # a run added after the turn's `turn_done`
+            self.status = "running"
         return True
 
     def _on_delta(self, data: Mapping[str, Any]) -> bool:
@@ -345,7 +314,11 @@ class TurnView:
             pane.model = str(run.get("model") or pane.model)
             panes[run_id] = pane
         if panes:
-            self.panes = panes
+            # runs added after `turn_started` (a regenerate, a fusion) are not in its list
+            kept = {id(p) for p in panes.values()}  # placeholders now named by a run
+            added = {k: p for k, p in self.panes.items() if k not in panes and id(p) not in kept}
+            added = {k: p for k, p in added.items() if p.run_id == k}
+            self.panes = {**panes, **added}
 
 
 _HANDLERS = {
@@ -359,30 +332,3 @@ _HANDLERS = {
     "run_error": TurnView._on_run_error,
     "turn_done": TurnView._on_turn_done,
 }
-
-
-def footer_items(pane: Pane, *, hidden: bool = False) -> list[str]:
-    """The footer of a finished pane: status, model, TTFT, latency, tokens, cost
-    (`hidden`, a blind pane before the vote: status and timings only)."""
-    run = pane.run or {}
-    items = [_STATUS_LABELS.get(pane.status, pane.status)]
-    if not hidden:
-        items.append(pane.model)
-    ttft = run.get("ttft_ms")
-    items.append(f"TTFT {duration_text(ttft)}" if ttft is not None else "TTFT —")
-    latency = run.get("latency_ms")
-    items.append(f"latency {duration_text(latency)}" if latency is not None else "latency —")
-    if hidden:
-        return [*items, HIDDEN_NOTE]
-    usage = run.get("usage") or {}
-    tokens_in, tokens_out = usage.get("input_tokens"), usage.get("output_tokens")
-    if tokens_in is not None or tokens_out is not None:
-        items.append(f"{tokens_in or 0} in · {tokens_out or 0} out tokens")
-    else:
-        items.append("tokens —")
-    cost = run.get("cost_usd")
-    items.append(f"${cost:.6f}" if isinstance(cost, int | float) else "cost n/a")
-    attempts = run.get("attempts")
-    if isinstance(attempts, int) and attempts > 1:
-        items.append(f"{attempts} attempts")
-    return items

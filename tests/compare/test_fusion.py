@@ -87,6 +87,9 @@ def test_a_fusion_reads_the_answers_anonymised_and_streams_after_turn_done(
     assert ("system", _sha(expected)) in contents, "the answers, in the stored order"
     assert contents[-1] == ("user", _sha(message))
 
+    again = client.post(f"/chat/turns/{turn_id}/runs/{fused['run_id']}/retry")
+    assert again.status_code == 409 and again.json()["error"]["code"] == "fused_run"
+
     spent = client.get("/me/usage").json()["today"]["tokens"] - usage_before
     assert spent == fused["usage"]["input_tokens"] + fused["usage"]["output_tokens"] > 0, (
         "the fusion costs its own call, nothing of the runs it read again"

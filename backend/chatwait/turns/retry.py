@@ -31,8 +31,9 @@ async def retry_run(
 ) -> RetryStarted:
     """Start a new run of `run_id`'s agent and model in the user's ended turn.
 
-    404 for someone else's or a missing turn or run; 409 while the turn runs, and for a
-    blind turn (its slots would not hide a second run of the same model).
+    404 for someone else's or a missing turn or run; 409 while the turn runs, for a
+    blind turn (its slots would not hide a second run of the same model), and for a fused
+    run (a regenerate would drop the answers it read: fuse again instead).
     """
     async with service.db.session() as session:
         turn = await users_turn(session, user_id=user_id, turn_id=turn_id)
@@ -40,6 +41,12 @@ async def retry_run(
         if old is None:
             raise NotFound(f"run {run_id} is not a run of turn {turn_id}")
         require_ended(turn, "regenerate")
+        if old.fusion:
+            raise Conflict(
+                f"run {run_id} is a fusion: fuse the turn again (POST /chat/turns/{turn_id}/fuse) "
+                "to get another",
+                code="fused_run",
+            )
         if turn.blind:
             raise Conflict(
                 "a blind turn's runs cannot be regenerated (a second run would name its slot)",

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { Markdown } from '@/components/markdown';
-import { AlertTriangle, Brain, CheckCircle2, CircleSlash, Hourglass, Loader2, Wrench } from 'lucide-react';
+import { AlertTriangle, Brain, CheckCircle2, CircleSlash, Hourglass, Loader2, Merge, RefreshCw, Wrench } from 'lucide-react';
 
 // One column per agent run of a turn. Props come from chatwait_ui.turn_view.TurnView.to_props().
 //
@@ -9,7 +9,7 @@ import { AlertTriangle, Brain, CheckCircle2, CircleSlash, Hourglass, Loader2, Wr
 // the whole DOM per update (scroll jumps, lost timers, detached nodes). Instead the
 // components are built once per page (cached on `window`, keyed by VERSION) and the
 // default export is an *element* of that stable type: updates re-render in place.
-const VERSION = 'agent-panes-6'; // bump on every edit: an open page keeps the built components
+const VERSION = 'agent-panes-8'; // bump on every edit: an open page keeps the built components
 
 function build() {
   const TONES = {
@@ -96,7 +96,11 @@ function build() {
     );
   }
 
-  function Pane({ pane, mode }) {
+  const BUTTON = { padding: '4px 12px', borderRadius: 6, fontSize: 13,
+    border: '1px solid hsl(var(--border))', background: 'hsl(var(--card))' };
+  const SMALL_ICON = { width: 13, height: 13 };
+
+  function Pane({ pane, mode, regenerate }) {
     const tone = TONES[pane.status] || TONES.pending;
     const tools = pane.tools || [];
     const waiting = !pane.text && !pane.error && !pane.footer && !pane.reasoning && !tools.length;
@@ -133,6 +137,11 @@ function build() {
           <strong className="cw-pane-agent" style={{ fontSize: 14 }}>
             {pane.hidden ? `Answer ${pane.agent}` : pane.agent}
           </strong>
+          {pane.badge ? (
+            <span className="cw-pane-badge" style={{ fontSize: 11, padding: '1px 6px', borderRadius: 4,
+              whiteSpace: 'nowrap', color: 'hsl(var(--primary))',
+              background: 'hsl(var(--primary) / 0.12)' }}>{pane.badge}</span>
+          ) : null}
           <span className="cw-pane-model" style={{ fontSize: 12, color: 'hsl(var(--muted-foreground))',
             fontFamily: 'ui-monospace, monospace', overflow: 'hidden', textOverflow: 'ellipsis',
             whiteSpace: 'nowrap' }}>{pane.model}</span>
@@ -185,6 +194,16 @@ function build() {
             {pane.footer.map((item, i) => (
               <span key={i} className="cw-footer-item">{item}</span>
             ))}
+            {regenerate ? (
+              <button type="button" className="cw-regenerate" data-run-id={pane.runId}
+                title="Ask the same agent and model again: the new answer appears beside this one"
+                onClick={() => regenerate(pane.runId)}
+                style={{ marginLeft: 'auto', display: 'inline-flex', alignItems: 'center', gap: 4,
+                  fontSize: 12, border: 'none', background: 'none', cursor: 'pointer',
+                  color: 'hsl(var(--primary))' }}>
+                <RefreshCw style={{ width: 12, height: 12 }} /> Regenerate
+              </button>
+            ) : null}
           </footer>
         ) : null}
       </section>
@@ -220,11 +239,46 @@ function build() {
     );
   }
 
+  // More than two slots: pick the best, then the next, ... then send the whole ranking.
+  function RankPicker({ slots, disabled, send }) {
+    const [order, setOrder] = useState([]);
+    const left = slots.filter((s) => !order.includes(s));
+    return (
+      <div className="cw-ranking" data-order={order.join(',')}
+        style={{ flexBasis: '100%', display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 8 }}>
+        <span style={{ fontSize: 13 }}>
+          {left.length ? `Rank them: pick the ${order.length ? 'next best' : 'best'}` : 'Your ranking:'}
+        </span>
+        {order.map((s, i) => (
+          <span key={s} className="cw-rank-picked" data-slot={s} style={{ fontSize: 13, fontWeight: 600 }}>
+            {i + 1}. {s}
+          </span>
+        ))}
+        {left.map((s) => (
+          <button key={s} type="button" className="cw-rank" data-slot={s} disabled={disabled}
+            onClick={() => setOrder([...order, s])} style={BUTTON}>{s}</button>
+        ))}
+        {order.length ? (
+          <button type="button" className="cw-rank-clear" disabled={disabled}
+            onClick={() => setOrder([])} style={{ ...BUTTON, color: 'hsl(var(--muted-foreground))' }}>
+            Start over
+          </button>
+        ) : null}
+        {!left.length ? (
+          <button type="button" className="cw-rank-submit" disabled={disabled}
+            onClick={() => send({ ranking: order })} style={{ ...BUTTON, fontWeight: 600 }}>
+            Submit ranking {order.join(' > ')}
+          </button>
+        ) : null}
+      </div>
+    );
+  }
+
   // Under a blind turn: one vote (or a reveal, which forfeits it), then what the vote said.
   function VoteBar({ battle, turnId, act }) {
     const options = battle.options || [];
-    const button = { padding: '4px 12px', borderRadius: 6, fontSize: 13,
-      border: '1px solid hsl(var(--border))', background: 'hsl(var(--card))' };
+    const ranking = battle.ranking || [];
+    const button = BUTTON;
     const send = (payload) => act && act({ name: 'blind_vote', payload: { turn_id: turnId, ...payload } });
     return (
       <div className="cw-battle" data-revealed={battle.revealed ? 'true' : 'false'}
@@ -237,6 +291,7 @@ function build() {
             {o.label}
           </button>
         ))}
+        {ranking.length ? <RankPicker slots={ranking} disabled={!battle.canVote} send={send} /> : null}
         {options.length ? (
           <button type="button" className="cw-reveal" disabled={!battle.canVote}
             title="Show the models without voting (this turn then cannot be voted on)"
@@ -254,6 +309,43 @@ function build() {
     );
   }
 
+  // Under an ended turn: fuse its answers with one agent into a new pane.
+  function ActionBar({ actions, turnId, act }) {
+    const agents = actions.fuseAgents || [];
+    const [agent, setAgent] = useState('');
+    const chosen = agents.includes(agent) ? agent : agents[0] || '';
+    const fuse = (strategy) => act && act({ name: 'turn_fuse',
+      payload: { turn_id: turnId, strategy, agent: chosen } });
+    if (!actions.fuse && !actions.notice && !actions.busy) return null;
+    return (
+      <div className="cw-actions" data-busy={actions.busy ? 'true' : 'false'}
+        style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 8, marginTop: 10 }}>
+        {actions.fuse ? (
+          <>
+            <Merge style={SMALL_ICON} />
+            <span style={{ fontSize: 13 }}>{agents.length ? 'Fuse these answers with' : 'Fuse these answers'}</span>
+            {agents.length > 1 ? (
+              <select className="cw-fuse-agent" value={chosen} onChange={(e) => setAgent(e.target.value)}
+                style={{ ...BUTTON, padding: '3px 6px' }}>
+                {agents.map((a) => <option key={a} value={a}>{a}</option>)}
+              </select>
+            ) : agents.length ? <strong className="cw-fuse-agent-name" style={{ fontSize: 13 }}>{chosen}</strong> : null}
+            {(actions.strategies || []).map((s) => (
+              <button key={s.strategy} type="button" className="cw-fuse" data-strategy={s.strategy}
+                onClick={() => fuse(s.strategy)} style={BUTTON}>{s.label}</button>
+            ))}
+          </>
+        ) : null}
+        {actions.busy ? <Loader2 style={{ width: 14, height: 14 }} className="animate-spin" /> : null}
+        {actions.notice ? (
+          <div className="cw-actions-notice" role="alert" style={{ flexBasis: '100%', fontSize: 13,
+            padding: '6px 10px', borderRadius: 8, color: 'hsl(0 80% 58%)',
+            background: 'hsl(0 80% 58% / 0.12)' }}>{actions.notice}</div>
+        ) : null}
+      </div>
+    );
+  }
+
   function AgentPanes(props) {
     const panes = props.panes || [];
     const finished = ['done', 'error', 'timeout', 'cancelled', 'interrupted'].includes(props.status);
@@ -263,6 +355,12 @@ function build() {
     // At most 3 columns (4 agents make a 2x2 grid); below the minimum width they stack.
     const columns = panes.length <= 3 ? Math.max(panes.length, 1) : 2;
     const minWidth = columns >= 3 ? 260 : 300;
+    const actions = props.actions || {};
+    const regenerate = (runId) => props.act && props.act({ name: 'turn_regenerate',
+      payload: { turn_id: props.turnId, run_id: runId } });
+    // a fused answer is not regenerated: the retry would not read the answers it fused
+    const canRegenerate = (pane) => actions.regenerate && props.turnId && pane.runId && pane.footer
+      && !(pane.badge || '').startsWith('Fusion');
     return (
       <div className="cw-turn" data-status={props.status} data-mode={props.mode || 'history'}
         data-blind={props.blind ? 'true' : 'false'}
@@ -283,9 +381,10 @@ function build() {
           }}
         >
           {panes.map((pane) => (
-            <Pane key={pane.key} pane={pane} mode={props.mode} />
+            <Pane key={pane.key} pane={pane} mode={props.mode} regenerate={canRegenerate(pane) ? regenerate : null} />
           ))}
         </div>
+        {props.turnId ? <ActionBar actions={actions} turnId={props.turnId} act={props.act} /> : null}
         {props.battle && props.turnId ? (
           <VoteBar battle={props.battle} turnId={props.turnId} act={props.act} />
         ) : null}
