@@ -19,6 +19,9 @@ from urllib.parse import quote
 import httpx
 from httpx_sse import EventSource, aconnect_sse
 
+from .api_compare import CompareCalls
+from .api_errors import ApiError, json_object
+
 __all__ = [
     "DEFAULT_API_URL",
     "ApiClient",
@@ -45,56 +48,6 @@ def api_url_from_env() -> str:
     return os.environ.get("CHATWAIT_API_URL", DEFAULT_API_URL).rstrip("/")
 
 
-def _object(response: httpx.Response) -> dict[str, Any]:
-    """The JSON object a 2xx answer carries (the API answers objects only)."""
-    body = response.json()
-    if not isinstance(body, dict):
-        raise ApiError("bad_response", f"expected a JSON object from {response.url.path}")
-    return body
-
-
-class ApiError(Exception):
-    """A non-2xx answer, or no answer at all, from the backend."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        status: int | None = None,
-        retryable: bool = False,
-        retry_after: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.retryable = retryable
-        self.retry_after = retry_after
-        """Seconds the backend asked to wait (`Retry-After`), for a 429."""
-
-    @classmethod
-    def from_response(cls, response: httpx.Response) -> ApiError:
-        """Read the backend's error body; fall back to the status line."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        error = body.get("error") if isinstance(body, dict) else None
-        retry_after = response.headers.get("Retry-After", "")
-        if isinstance(error, dict):
-            return cls(
-                str(error.get("code") or response.status_code),
-                str(error.get("message") or response.reason_phrase),
-                status=response.status_code,
-                retryable=bool(error.get("retryable")),
-                retry_after=int(retry_after) if retry_after.isdigit() else None,
-            )
-        detail = body.get("detail") if isinstance(body, dict) else None
-        message = str(detail) if detail else f"{response.status_code} {response.reason_phrase}"
-        return cls(str(response.status_code), message, status=response.status_code)
-
-
 class Credentials(Protocol):
     """Where the access token of the user a call is made for comes from."""
 
@@ -102,7 +55,7 @@ class Credentials(Protocol):
         """The token to send (None: send none); `stale`: the one the backend just refused."""
 
 
-class ApiClient:
+class ApiClient(CompareCalls):
     """Thin async wrapper over the ChatWait HTTP API.
 
     With `credentials`, every request carries `Authorization: Bearer <token>` of the
@@ -178,17 +131,17 @@ class ApiClient:
         """`POST /auth/login`; the browser's address goes along for login throttling."""
         headers = {"X-Forwarded-For": client_ip} if client_ip else {}
         body = {"email": email, "password": password}
-        return _object(await self._plain("POST", "/auth/login", json=body, headers=headers))
+        return json_object(await self._plain("POST", "/auth/login", json=body, headers=headers))
 
     async def refresh(self, refresh_token: str) -> dict[str, Any]:
         body = {"refresh_token": refresh_token}
-        return _object(await self._plain("POST", "/auth/refresh", json=body))
+        return json_object(await self._plain("POST", "/auth/refresh", json=body))
 
     async def logout(self, *, token: str) -> None:
         await self.request("POST", "/auth/logout", token=token)
 
     async def me(self, *, token: str | None = None) -> dict[str, Any]:
-        return _object(await self.request("GET", "/me", token=token))
+        return json_object(await self.request("GET", "/me", token=token))
 
     async def _plain(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A request that carries no user's token."""
@@ -200,11 +153,11 @@ class ApiClient:
     # -- chat -----------------------------------------------------------------------
 
     async def models(self) -> dict[str, Any]:
-        return _object(await self.request("GET", "/models"))
+        return json_object(await self.request("GET", "/models"))
 
     async def usage(self) -> dict[str, Any]:
         """`GET /me/usage`: each limit's state and today's and this month's usage."""
-        return _object(await self.request("GET", "/me/usage"))
+        return json_object(await self.request("GET", "/me/usage"))
 
     # -- provider keys and admin toggles ----------------------------------------------
 
@@ -222,7 +175,7 @@ class ApiClient:
         await self.request("DELETE", f"/me/provider-keys/{quote(agent, safe='')}")
 
     async def admin_agents(self) -> list[dict[str, Any]]:
-        agents = _object(await self.request("GET", "/admin/agents")).get("agents")
+        agents = json_object(await self.request("GET", "/admin/agents")).get("agents")
         return [a for a in agents if isinstance(a, dict)] if isinstance(agents, list) else []
 
     async def toggle_agent(self, agent: str, *, enabled: bool) -> None:
@@ -245,7 +198,7 @@ class ApiClient:
                 response = await self.request(
                     "POST", "/chat/wait", json=body, headers=headers, timeout=_WAIT_TIMEOUT
                 )
-                return _object(response)
+                return json_object(response)
             except ApiError as exc:
                 if exc.code != "unreachable" or not idempotency_key or attempt == attempts:
                     raise
@@ -253,7 +206,7 @@ class ApiClient:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
     async def turn(self, turn_id: str) -> dict[str, Any]:
-        return _object(await self.request("GET", f"/chat/turns/{turn_id}"))
+        return json_object(await self.request("GET", f"/chat/turns/{turn_id}"))
 
     async def cancel(self, turn_id: str) -> bool:
         """Ask the backend to cancel a live turn; False when it had already ended (409)."""
@@ -308,12 +261,12 @@ class ApiClient:
 
     async def conversations(self, *, limit: int = 20, offset: int = 0) -> dict[str, Any]:
         params = {"limit": limit, "offset": offset}
-        return _object(await self.request("GET", "/conversations", params=params))
+        return json_object(await self.request("GET", "/conversations", params=params))
 
     async def conversation(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation with its turns, or None when it does not exist."""
         try:
-            return _object(await self.request("GET", f"/conversations/{conversation_id}"))
+            return json_object(await self.request("GET", f"/conversations/{conversation_id}"))
         except ApiError as exc:
             if exc.status in (404, 422):
                 return None
@@ -331,7 +284,9 @@ class ApiClient:
             body["title"] = title
         if metadata is not None:
             body["metadata"] = dict(metadata)
-        return _object(await self.request("PATCH", f"/conversations/{conversation_id}", json=body))
+        return json_object(
+            await self.request("PATCH", f"/conversations/{conversation_id}", json=body)
+        )
 
     async def merge_metadata(
         self, conversation_id: str, updates: Mapping[str, Any]
@@ -351,54 +306,3 @@ class ApiClient:
         except ApiError as exc:
             if exc.status != 404:
                 raise
-
-    # -- compare: votes, leaderboard, export, share -------------------------------------
-
-    async def vote(
-        self, turn_id: str, winner: str | None = None, *, ranking: list[str] | None = None
-    ) -> dict[str, Any]:
-        """`POST /chat/turns/{id}/vote`: a slot, `tie` or `both_bad`, or a `ranking` of
-        every slot, best first; reveals a blind turn."""
-        body: dict[str, Any] = {"ranking": ranking} if ranking is not None else {"winner": winner}
-        return _object(await self.request("POST", f"/chat/turns/{turn_id}/vote", json=body))
-
-    async def retry(self, turn_id: str, run_id: str) -> dict[str, Any]:
-        """`POST /chat/turns/{id}/runs/{run_id}/retry` → 202 `{run_id, retry_of, after}`."""
-        path = f"/chat/turns/{turn_id}/runs/{quote(run_id, safe='')}/retry"
-        return _object(await self.request("POST", path))
-
-    async def fuse(
-        self, turn_id: str, *, agent: str, strategy: str, model: str | None = None
-    ) -> dict[str, Any]:
-        """`POST /chat/turns/{id}/fuse` → 202 `{run_id, fusion, after}`."""
-        body: dict[str, Any] = {"agent": agent, "strategy": strategy}
-        if model:
-            body["model"] = model
-        return _object(await self.request("POST", f"/chat/turns/{turn_id}/fuse", json=body))
-
-    async def reveal(self, turn_id: str) -> dict[str, Any]:
-        """`POST /chat/turns/{id}/reveal`: the turn with names (its vote is forfeited)."""
-        return _object(await self.request("POST", f"/chat/turns/{turn_id}/reveal"))
-
-    async def leaderboard(
-        self, *, scope: str = "me", board: str = "blind", since: str | None = None
-    ) -> dict[str, Any]:
-        """`GET /leaderboard`; `since` an ISO 8601 moment (None: all time)."""
-        params = {"scope": scope, "board": board}
-        if since is not None:
-            params["since"] = since
-        return _object(await self.request("GET", "/leaderboard", params=params))
-
-    async def export(self, conversation_id: str, fmt: str) -> bytes:
-        """`GET /conversations/{id}/export?format=markdown|json`, as the file's bytes."""
-        path = f"/conversations/{conversation_id}/export"
-        return (await self.request("GET", path, params={"format": fmt})).content
-
-    async def share(self, conversation_id: str, *, hide_costs: bool = False) -> str:
-        """`POST /conversations/{id}/share` → the read-only link (a new one replaces it)."""
-        path = f"/conversations/{conversation_id}/share"
-        body = _object(await self.request("POST", path, json={"hide_costs": hide_costs}))
-        return str(body.get("url") or "")
-
-    async def unshare(self, conversation_id: str) -> None:
-        await self.request("DELETE", f"/conversations/{conversation_id}/share")

@@ -1,9 +1,10 @@
 """SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
 
 from chatwait.store import audit, rate_window, repo
+from chatwait.store.compare_models import Battle, Vote
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
-from chatwait.store.models import Battle, Conversation, IdempotencyKey, Run, Share, Turn, User, Vote
+from chatwait.store.models import Conversation, IdempotencyKey, Run, Share, Turn, User
 
 __all__ = [
     "Battle",

@@ -14,7 +14,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from chatwait.store.models import Battle, Conversation, Share, Turn, Vote
+from chatwait.store.compare_models import Battle, Vote
+from chatwait.store.models import Conversation, Share, Turn
 
 KEY_SEPARATOR = "\x1f"
 """Between agent and model in a contestant's key (neither holds it)."""

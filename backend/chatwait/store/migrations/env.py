@@ -1,5 +1,5 @@
 """Alembic environment: the URL comes from settings, the metadata from `store.models`
-(and `store.rate_window`, whose table lives apart).
+(and `store.rate_window` and `store.compare_models`, whose tables live apart).
 
 `Database.upgrade` hands in an open connection (`config.attributes["connection"]`); the
 `alembic` command line gets its URL from `Settings` and runs on its own async engine.
@@ -13,7 +13,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from chatwait.store import rate_window  # noqa: F401  (its table joins the metadata)
+from chatwait.store import compare_models, rate_window  # noqa: F401  (their tables join the metadata)
 from chatwait.store.models import Base
 
 target_metadata = Base.metadata
