@@ -14,7 +14,7 @@ Ratings are on the Elo scale: 1000 + 400·θ/ln 10, so 400 points is 10:1 odds.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,15 +74,10 @@ def fit_bradley_terry(
             gradient = (wins - games * p).sum(axis=1) - ridge * theta
             information = _information(games, p, ridge)
             step = np.linalg.solve(information, gradient)
-            scale = 1.0
-            while True:  # backtracking: the objective is concave, Newton can overshoot
-                candidate = theta + scale * step
-                value = _objective(candidate, wins, games, ridge)
-                if value >= current - 1e-12 or scale < 1e-6:
-                    break
-                scale /= 2.0
-            theta, current = candidate, value
-            if float(np.max(np.abs(scale * step))) < tolerance:
+            theta, current, moved = newton_step(
+                theta, step, current, lambda t: _objective(t, wins, games, ridge)
+            )
+            if moved < tolerance:
                 break
     p = 1.0 / (1.0 + np.exp(theta[None, :] - theta[:, None]))
     covariance = _centred_covariance(_information(games, p, ridge)) if size else np.zeros((0, 0))
@@ -97,6 +92,20 @@ def fit_bradley_terry(
         se=dict(zip(keys, se.tolist(), strict=True)),
         iterations=iterations,
     )
+
+
+def newton_step(
+    params: FloatArray, step: FloatArray, current: float, objective: Callable[[FloatArray], float]
+) -> tuple[FloatArray, float, float]:
+    """Take `step`, halved until the (concave) objective does not fall: Newton can
+    overshoot. (new params, their objective, the largest change of a parameter)"""
+    scale = 1.0
+    while True:
+        candidate = params + scale * step
+        value = objective(candidate)
+        if value >= current - 1e-12 or scale < 1e-6:
+            return candidate, value, float(np.max(np.abs(scale * step)))
+        scale /= 2.0
 
 
 def _information(games: FloatArray, p: FloatArray, ridge: float) -> FloatArray:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chatwait.compare.bradley_terry import BASE, SCALE, Z95, Fit
+from chatwait.compare.bradley_terry import BASE, SCALE, Z95, Fit, newton_step
 from chatwait.compare.table import BattleTable, FloatArray
 
 FEATURES = ("length", "markdown")
@@ -117,16 +117,12 @@ def fit_style_controlled(
                 )
             )
             gradient -= ridge * params
-            step = np.linalg.solve(_information(table, x, p * (1.0 - p), ridge), gradient)
-            scale = 1.0
-            while True:  # backtracking, as in the plain fit
-                candidate = params + scale * step
-                value = _objective(margin(candidate), score, candidate, ridge)
-                if value >= current - 1e-12 or scale < 1e-6:
-                    break
-                scale /= 2.0
-            params, current = candidate, value
-            if float(np.max(np.abs(scale * step))) < tolerance:
+            information = _information(table, x, p * (1.0 - p), ridge)
+            step = np.asarray(np.linalg.solve(information, gradient), dtype=np.float64)
+            params, current, moved = newton_step(
+                params, step, current, lambda c: _objective(margin(c), score, c, ridge)
+            )
+            if moved < tolerance:
                 break
     theta = params[:size]
     if size:
