@@ -80,10 +80,22 @@ def fit_bradley_terry(
             if moved < tolerance:
                 break
     p = 1.0 / (1.0 + np.exp(theta[None, :] - theta[:, None]))
-    covariance = _centred_covariance(_information(games, p, ridge)) if size else np.zeros((0, 0))
-    centred = theta - theta.mean() if size else theta
+    covariance: FloatArray = np.zeros((0, 0))
+    if size:
+        covariance = np.asarray(np.linalg.inv(_information(games, p, ridge)), dtype=np.float64)
+    return fit_result(keys, theta, covariance, iterations)
+
+
+def fit_result(
+    keys: tuple[str, ...], theta: FloatArray, covariance: FloatArray, iterations: int
+) -> Fit:
+    """Ratings and 95 % intervals from strengths `theta` and their covariance, both
+    centred first (a rating is relative: only differences are identified)."""
+    if len(keys):
+        covariance = centred_covariance(covariance)
+        theta = theta - theta.mean()
     se = np.sqrt(np.clip(np.diag(covariance), 0.0, None)) * SCALE
-    rating = BASE + SCALE * centred
+    rating = BASE + SCALE * theta
     return Fit(
         keys=keys,
         rating=dict(zip(keys, rating.tolist(), strict=True)),
@@ -116,9 +128,9 @@ def _information(games: FloatArray, p: FloatArray, ridge: float) -> FloatArray:
     return result
 
 
-def _centred_covariance(information: FloatArray) -> FloatArray:
-    """Covariance of θ − mean(θ): the inverse information, projected off the ones."""
-    size = len(information)
+def centred_covariance(covariance: FloatArray) -> FloatArray:
+    """Covariance of θ − mean(θ) from that of θ: projected off the ones."""
+    size = len(covariance)
     projector = np.eye(size) - np.full((size, size), 1.0 / size)
-    result: FloatArray = projector @ np.linalg.inv(information) @ projector
+    result: FloatArray = projector @ covariance @ projector
     return result

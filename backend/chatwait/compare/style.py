@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chatwait.compare.bradley_terry import BASE, SCALE, Z95, Fit, newton_step
+from chatwait.compare.bradley_terry import Fit, fit_result, newton_step
 from chatwait.compare.table import BattleTable, FloatArray
 
 FEATURES = ("length", "markdown")
@@ -124,23 +124,10 @@ def fit_style_controlled(
             )
             if moved < tolerance:
                 break
-    theta = params[:size]
+    covariance: FloatArray = np.zeros((0, 0))
     if size:
         p = 1.0 / (1.0 + np.exp(-margin(params)))
-        covariance = np.linalg.inv(_information(table, x, p * (1.0 - p), ridge))[:size, :size]
-        projector = np.eye(size) - np.full((size, size), 1.0 / size)
-        covariance = projector @ covariance @ projector
-        centred = theta - theta.mean()
-    else:
-        covariance, centred = np.zeros((0, 0)), theta
-    se = np.sqrt(np.clip(np.diag(covariance), 0.0, None)) * SCALE
-    rating = BASE + SCALE * centred
-    fit = Fit(
-        keys=keys,
-        rating=dict(zip(keys, rating.tolist(), strict=True)),
-        ci_low=dict(zip(keys, (rating - Z95 * se).tolist(), strict=True)),
-        ci_high=dict(zip(keys, (rating + Z95 * se).tolist(), strict=True)),
-        se=dict(zip(keys, se.tolist(), strict=True)),
-        iterations=iterations,
-    )
+        information = _information(table, x, p * (1.0 - p), ridge)
+        covariance = np.asarray(np.linalg.inv(information)[:size, :size], dtype=np.float64)
+    fit = fit_result(keys, params[:size], covariance, iterations)
     return StyleFit(fit, dict(zip(FEATURES, params[size:].tolist(), strict=True)))
