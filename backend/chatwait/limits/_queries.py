@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,8 +29,46 @@ class Settled:
 
 
 async def lock_user(*, session: AsyncSession, user_id: str) -> None:
-    """Serialise a user's admissions (Postgres row lock; SQLite has one writer anyway)."""
-    await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    """Serialise a user's admissions: a row lock on Postgres. SQLite needs no statement:
+    the session's `BEGIN IMMEDIATE` already made it the database's one writer."""
+    if session.get_bind().dialect.name != "sqlite":
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+
+def _standing_query() -> Any:
+    """Overrides, live leases and settled usage of `:user_id` as one row (built once)."""
+    user = bindparam("user_id", type_=TurnLease.user_id.type)
+    now = bindparam("now", type_=TurnLease.expires_at.type)
+    day = bindparam("day", type_=UsageDaily.day.type)
+    month_start = bindparam("month_start", type_=UsageDaily.day.type)
+    leases = (TurnLease.user_id == user) & (TurnLease.expires_at > now)
+    ledger = (UsageDaily.user_id == user) & (UsageDaily.day >= month_start)
+    today_tokens = func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens).filter(
+        UsageDaily.day == day
+    )
+    return select(
+        select(UserLimitOverrides.overrides)
+        .where(UserLimitOverrides.user_id == user)
+        .scalar_subquery(),
+        select(func.count()).where(leases).scalar_subquery(),
+        select(func.coalesce(func.sum(TurnLease.tokens), 0)).where(leases).scalar_subquery(),
+        select(func.coalesce(func.sum(TurnLease.cost_usd), 0.0)).where(leases).scalar_subquery(),
+        select(func.coalesce(today_tokens, 0)).where(ledger).scalar_subquery(),
+        select(func.coalesce(func.sum(UsageDaily.cost_usd), 0.0)).where(ledger).scalar_subquery(),
+    )
+
+
+_STANDING = _standing_query()
+
+
+async def standing(
+    *, session: AsyncSession, user_id: str, now: datetime, day: str, month_start: str
+) -> tuple[dict[str, Any], Held, Settled]:
+    """(overrides, held, settled) in one statement: what an admission decides on."""
+    params = {"user_id": user_id, "now": now, "day": day, "month_start": month_start}
+    values, turns, tokens, cost, today, month = (await session.execute(_STANDING, params)).one()
+    held = Held(int(turns), int(tokens), float(cost))
+    return dict(values or {}), held, Settled(int(today), float(month))
 
 
 async def overrides(*, session: AsyncSession, user_id: str) -> dict[str, Any]:
@@ -52,30 +90,6 @@ async def save_overrides(*, session: AsyncSession, user_id: str, values: dict[st
         row.updated_at = utcnow()
 
 
-async def held(*, session: AsyncSession, user_id: str, now: datetime) -> Held:
-    query = select(
-        func.count(),
-        func.coalesce(func.sum(TurnLease.tokens), 0),
-        func.coalesce(func.sum(TurnLease.cost_usd), 0.0),
-    ).where(TurnLease.user_id == user_id, TurnLease.expires_at > now)
-    turns, tokens, cost = (await session.execute(query)).one()
-    return Held(int(turns), int(tokens), float(cost))
-
-
-async def settled(*, session: AsyncSession, user_id: str, day: str, month_start: str) -> Settled:
-    query = select(
-        func.coalesce(
-            func.sum(UsageDaily.input_tokens + UsageDaily.output_tokens).filter(
-                UsageDaily.day == day
-            ),
-            0,
-        ),
-        func.coalesce(func.sum(UsageDaily.cost_usd), 0.0),
-    ).where(UsageDaily.user_id == user_id, UsageDaily.day >= month_start)
-    tokens, cost = (await session.execute(query)).one()
-    return Settled(int(tokens), float(cost))
-
-
 async def add_lease(
     *,
     session: AsyncSession,
@@ -85,16 +99,16 @@ async def add_lease(
     cost_usd: float,
     expires_at: datetime,
 ) -> None:
-    session.add(
-        TurnLease(
+    await session.execute(
+        insert(TurnLease).values(
             turn_id=turn_id,
             user_id=user_id,
             tokens=tokens,
             cost_usd=cost_usd,
+            created_at=utcnow(),
             expires_at=expires_at,
         )
     )
-    await session.flush()
 
 
 async def shrink_lease(

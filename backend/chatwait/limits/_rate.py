@@ -28,17 +28,25 @@ from limits.errors import StorageError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from chatwait.limits._window import COUNT_ONLY, WINDOW_SECONDS, DatabaseTurnRate
+from chatwait.limits.types import RateCount
 
 logger = logging.getLogger("chatwait.limits")
 
-__all__ = ["COUNT_ONLY", "WINDOW_SECONDS", "RedisTurnRate", "TurnRate", "turn_rate"]
+__all__ = [
+    "COUNT_ONLY",
+    "WINDOW_SECONDS",
+    "RateCount",
+    "RedisTurnRate",
+    "TurnRate",
+    "turn_rate",
+]
 
 
 class TurnRate(Protocol):
     """Counts each user's turn starts in a sliding minute (`limit` None: unlimited)."""
 
-    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
-        """Count one turn; False (nothing counted) if the window is full."""
+    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> RateCount:
+        """Count one turn unless the window is full; the window as it then stands."""
         ...
 
     async def stats(
@@ -73,13 +81,14 @@ class RedisTurnRate:
     def _item(limit: int | None) -> RateLimitItem:
         return RateLimitItemPerMinute(COUNT_ONLY if limit is None else limit)
 
-    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
+    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> RateCount:
         if limit == 0:
-            return False
+            return RateCount(False, 0, WINDOW_SECONDS)
         try:
-            return await self._limiter.hit(self._item(limit), "turns", user_id)
+            counted = await self._limiter.hit(self._item(limit), "turns", user_id)
         except StorageError as exc:
-            return _unreachable(exc)
+            counted = _unreachable(exc)
+        return RateCount(counted, *await self.stats(session, user_id, limit))
 
     async def stats(
         self, session: AsyncSession, user_id: str, limit: int | None

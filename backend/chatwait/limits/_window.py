@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from chatwait.limits import _queries as q
 from chatwait.limits.periods import aware
+from chatwait.limits.types import RateCount
 from chatwait.store import rate_window
 
 WINDOW_SECONDS = 60
@@ -42,20 +42,24 @@ class DatabaseTurnRate:
         self.now = now
         self._next_prune: datetime | None = None
 
-    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> bool:
-        """Count one turn in `session`; False (nothing counted) if the window is full."""
+    async def hit(self, session: AsyncSession, user_id: str, limit: int | None) -> RateCount:
+        """Count one turn in `session` unless the window is full (then nothing is counted).
+
+        The caller's transaction already serialises the user's admissions (their row
+        locked on Postgres, SQLite's one writer), so one read of the window decides.
+        """
         if limit == 0:
-            return False
+            return RateCount(False, 0, WINDOW_SECONDS)
         now = self.now()
-        await q.lock_user(session=session, user_id=user_id)  # already held by an admission
-        used, _ = await self._window(session, user_id, limit, now)
+        used, oldest = await self._window(session, user_id, limit, now)
         if used >= _allowance(limit):
-            return False  # the caller refuses and rolls back: no sweep in this transaction
+            # the caller refuses and rolls back: no sweep in this transaction
+            return RateCount(False, used, _reset(oldest, now))
         await rate_window.add_start(
             session=session, user_id=user_id, allowance=_allowance(limit), at=now
         )
         await self._prune(session, now)
-        return True
+        return RateCount(True, used + 1, _reset(oldest or now, now))
 
     async def stats(
         self, session: AsyncSession, user_id: str, limit: int | None
@@ -65,11 +69,7 @@ class DatabaseTurnRate:
             return 0, WINDOW_SECONDS
         now = self.now()
         used, oldest = await self._window(session, user_id, limit, now)
-        if not used or oldest is None:
-            return used, WINDOW_SECONDS
-        leaves = aware(oldest) + timedelta(seconds=WINDOW_SECONDS)
-        reset = math.ceil((leaves - now).total_seconds())
-        return used, max(1, min(WINDOW_SECONDS, reset))
+        return used, _reset(oldest if used else None, now)
 
     async def close(self) -> None:
         """Nothing to close: the database is the caller's."""
@@ -89,6 +89,15 @@ class DatabaseTurnRate:
             return
         await rate_window.prune(session=session, before=now - timedelta(seconds=WINDOW_SECONDS))
         self._next_prune = now + PRUNE_EVERY
+
+
+def _reset(oldest: datetime | None, now: datetime) -> int:
+    """Whole seconds until `oldest` leaves the window (a full window if there is none)."""
+    if oldest is None:
+        return WINDOW_SECONDS
+    leaves = aware(oldest) + timedelta(seconds=WINDOW_SECONDS)
+    reset = math.ceil((leaves - now).total_seconds())
+    return max(1, min(WINDOW_SECONDS, reset))
 
 
 def _allowance(limit: int | None) -> int:

@@ -91,8 +91,9 @@ class Limits:
             await q.lock_user(session=session, user_id=user_id)
             snap = await self._snapshot(session, user_id)
             self._check_held(snap)
-            if not await self.rate.hit(session, user_id, snap.limits.turns_per_minute):
-                raise await self._rate_refusal(session, user_id, snap)
+            rate = await self.rate.hit(session, user_id, snap.limits.turns_per_minute)
+            if not rate.counted:
+                raise self._rate_refusal(replace(snap, rate_used=rate.used, rate_reset=rate.reset))
             await q.add_lease(
                 session=session,
                 turn_id=turn_id,
@@ -101,14 +102,13 @@ class Limits:
                 cost_usd=cost,
                 expires_at=snap.now + timedelta(seconds=self.lease_seconds),
             )
-            used, reset = await self.rate.stats(session, user_id, snap.limits.turns_per_minute)
         after = _Snapshot(
             snap.limits,
             q.Held(snap.held.turns + 1, snap.held.tokens + tokens, snap.held.cost_usd + cost),
             snap.settled,
             snap.now,
-            used,
-            reset,
+            rate.used,
+            rate.reset,
         )
         estimates_by_run = {e.run_id: e for e in estimates}
         return Admission(turn_id, user_id, estimates_by_run, _states(after))
@@ -161,18 +161,14 @@ class Limits:
 
     async def _snapshot(self, session: AsyncSession, user_id: str) -> _Snapshot:
         now = self.now()
-        overrides = await q.overrides(session=session, user_id=user_id)
-        return _Snapshot(
-            self.defaults.overridden(overrides),
-            await q.held(session=session, user_id=user_id, now=now),
-            await q.settled(
-                session=session,
-                user_id=user_id,
-                day=periods.day_key(now),
-                month_start=periods.month_key(now),
-            ),
-            now,
+        overrides, held, settled = await q.standing(
+            session=session,
+            user_id=user_id,
+            now=now,
+            day=periods.day_key(now),
+            month_start=periods.month_key(now),
         )
+        return _Snapshot(self.defaults.overridden(overrides), held, settled, now)
 
     def _check_held(self, snap: _Snapshot) -> None:
         """Refuse when running turns or settled usage leave no room (rate comes after)."""
@@ -213,12 +209,10 @@ class Limits:
             states=states,
         )
 
-    async def _rate_refusal(
-        self, session: AsyncSession, user_id: str, snap: _Snapshot
-    ) -> LimitExceeded:
-        limit = snap.limits.turns_per_minute
-        used, reset = await self.rate.stats(session, user_id, limit)
-        states = _states(_Snapshot(snap.limits, snap.held, snap.settled, snap.now, used, reset))
+    def _rate_refusal(self, snap: _Snapshot) -> LimitExceeded:
+        """The window is full (`snap` holds its count and reset)."""
+        limit, reset = snap.limits.turns_per_minute, snap.rate_reset
+        states = _states(snap)
         turns = "no turns" if not limit else "1 turn" if limit == 1 else f"at most {limit} turns"
         return RateLimited(
             f"{turns} a minute for you: retry in {reset} s",

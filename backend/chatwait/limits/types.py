@@ -85,6 +85,17 @@ class LimitState:
     """None: requests (turns)."""
 
 
+@dataclass(frozen=True, slots=True)
+class RateCount:
+    """A `hit`'s answer: whether the turn was counted, and the window after it."""
+
+    counted: bool
+    used: int
+    """Turns in the window (this one included when counted)."""
+    reset: int
+    """Whole seconds until the oldest of them leaves the window."""
+
+
 @dataclass(slots=True)
 class Admission:
     """A turn let in: its lease holds a concurrency slot and its quota reservation."""

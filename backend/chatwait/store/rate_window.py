@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, delete, func, select, text
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,8 +63,9 @@ async def window(
 
 
 async def add_start(*, session: AsyncSession, user_id: str, allowance: int, at: datetime) -> None:
-    session.add(TurnStart(user_id=user_id, allowance=allowance, started_at=at))
-    await session.flush()
+    await session.execute(
+        insert(TurnStart).values(user_id=user_id, allowance=allowance, started_at=at)
+    )
 
 
 async def prune(*, session: AsyncSession, before: datetime) -> int:
