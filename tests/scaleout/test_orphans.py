@@ -10,7 +10,7 @@ import json
 
 from chatwait.cluster.orphans import end_owner_turns, running_owners
 from chatwait.event_log import LoggedEvent, MemoryEventLog
-from chatwait.store import Database, repo
+from chatwait.store import Database, repo, turn_rows
 from chatwait.turns import LiveTurn, RunRecord
 from chatwait.turns.events import Delta, RunDone, RunStarted, TurnStarted
 from chatwait.turns.transcript import replay_events
@@ -20,21 +20,21 @@ async def _turn(db: Database, owner: str, agents: int = 2) -> tuple[str, str, li
     """A `running` turn of `owner`: (turn id, conversation id, run ids)."""
     async with db.session() as session:
         user_id = await repo.ensure_user(session=session)
-        conversation = await repo.create_conversation(session=session, user_id=user_id, title="t")
-        turn_id = repo.new_id()
+        conversation_id, turn_id = repo.new_id(), repo.new_id()
         runs = [
             {"run_id": repo.new_id(), "agent": f"agent-{i}", "provider": "offline", "model": "m"}
             for i in range(agents)
         ]
-        await repo.create_turn(
+        await turn_rows.insert_turn(
             session=session,
-            conversation=conversation,
+            conversation_id=conversation_id,
+            new_conversation=turn_rows.NewConversation(user_id, "t"),
             turn_id=turn_id,
             message="hi",
             runs=runs,
             owner=owner,
         )
-        return turn_id, conversation.id, [r["run_id"] for r in runs]
+        return turn_id, conversation_id, [r["run_id"] for r in runs]
 
 
 async def test_a_dead_owners_turn_is_ended_in_the_log_and_the_database(db: Database) -> None:
@@ -47,7 +47,7 @@ async def test_a_dead_owners_turn_is_ended_in_the_log_and_the_database(db: Datab
     await live.emit(Delta(talking, 0, "Hel"))
     await live.emit(Delta(talking, 1, "lo"))
     async with db.session() as session:
-        await repo.finish_run(session=session, run_id=finished, values={"status": "done"})
+        await turn_rows.finish_run(session=session, run_id=finished, values={"status": "done"})
         stored = await repo.get_any_turn(session=session, turn_id=turn_id)
         assert stored is not None
         done_view = next(RunRecord.from_row(r) for r in stored.runs if r.id == finished)
@@ -95,7 +95,7 @@ async def test_an_owner_that_got_as_far_as_turn_done_keeps_its_status(db: Databa
     for event in events:
         await log.append(turn_id, event)
     async with db.session() as session:
-        await repo.finish_run(
+        await turn_rows.finish_run(
             session=session, run_id=run_id, values={"status": "done", "output": "x"}
         )
     await end_owner_turns(db=db, event_log=log, owner="dead:3:c")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatwait.store import Database, repo
+from chatwait.store import Database, repo, turn_rows
 
 OFFLINE_RUN = {"agent": "offline", "provider": "offline", "model": "offline-1"}
 
@@ -17,13 +17,11 @@ async def seed_running_turn(url: str, *, output: str = "") -> tuple[str, str]:
     try:
         async with db.session() as session:
             user_id = await repo.ensure_user(session=session)
-            conversation = await repo.create_conversation(
-                session=session, user_id=user_id, title="crashed"
-            )
             turn_id, run_id = repo.new_id(), repo.new_id()
-            await repo.create_turn(
+            await turn_rows.insert_turn(
                 session=session,
-                conversation=conversation,
+                conversation_id=repo.new_id(),
+                new_conversation=turn_rows.NewConversation(user_id, "crashed"),
                 turn_id=turn_id,
                 message="hi",
                 runs=[
@@ -37,7 +35,7 @@ async def seed_running_turn(url: str, *, output: str = "") -> tuple[str, str]:
                 owner="dead:1:x",
             )
             if output:
-                await repo.finish_run(
+                await turn_rows.finish_run(
                     session=session,
                     run_id=run_id,
                     values={"status": "running", "output": output},

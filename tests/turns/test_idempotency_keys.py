@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chatwait.store import Database, repo
+from chatwait.store import Database, repo, turn_rows
 from chatwait.turns.idempotency import IdempotencyKeys, KeyedStart
 
 
@@ -12,11 +12,11 @@ async def _turn(db: Database) -> tuple[str, str]:
     """A stored turn: (user id, turn id)."""
     async with db.session() as session:
         user_id = await repo.ensure_user(session=session)
-        conversation = await repo.create_conversation(session=session, user_id=user_id, title="t")
         turn_id = repo.new_id()
-        await repo.create_turn(
+        await turn_rows.insert_turn(
             session=session,
-            conversation=conversation,
+            conversation_id=repo.new_id(),
+            new_conversation=turn_rows.NewConversation(user_id, "t"),
             turn_id=turn_id,
             message="hi",
             runs=[],

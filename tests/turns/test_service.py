@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event
 
 from chatwait.event_log import LoggedEvent
-from chatwait.store import Database, repo
+from chatwait.store import Database, repo, turn_rows
 from chatwait.turns import StartedTurn, TurnRecord, TurnRequest, TurnService
 from tests.turns.scripted import Script, ScriptedProvider, scripted_service
 
@@ -244,7 +244,7 @@ async def test_a_turn_whose_write_fails_cancels_its_runs_unseen(
         await held.reached.wait()  # a run is streaming when the write fails
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(repo, "create_turn", failing_write)
+    monkeypatch.setattr(turn_rows, "insert_turn", failing_write)
     user_id = await _user(service)
     before = asyncio.all_tasks()
     with pytest.raises(RuntimeError, match="database went away"):

@@ -23,7 +23,7 @@ import logging
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, TurnEventLog
 from chatwait.limits import end_lease
-from chatwait.store import Database, Turn, repo
+from chatwait.store import Database, Turn, repo, turn_rows
 from chatwait.turns import RunErrorInfo, RunRecord
 from chatwait.turns.events import TurnDone, TurnEvent, encode, terminal_event
 from chatwait.turns.transcript import format_transcript
@@ -80,10 +80,12 @@ async def end_turn(*, db: Database, event_log: TurnEventLog, turn_id: str) -> No
             await event_log.append(turn_id, logged)
             transcript.append(logged)
         for record in records:
-            await repo.finish_run(session=session, run_id=record.run_id, values=record.row_values())
+            await turn_rows.finish_run(
+                session=session, run_id=record.run_id, values=record.row_values()
+            )
         last = transcript[-1] if transcript else None
         status = json.loads(last.data)["status"] if last and last.type == "turn_done" else None
-        await repo.finish_turn(
+        await turn_rows.finish_turn(
             session=session,
             turn_id=turn_id,
             status=status or "interrupted",

@@ -1,6 +1,6 @@
 """SQL persistence: models, repositories, migrations (SQLite or Postgres)."""
 
-from chatwait.store import audit, rate_window, repo
+from chatwait.store import audit, rate_window, repo, turn_rows
 from chatwait.store.compare_models import Battle, Vote
 from chatwait.store.db import Database
 from chatwait.store.migrate import upgrade_database
@@ -19,5 +19,6 @@ __all__ = [
     "audit",
     "rate_window",
     "repo",
+    "turn_rows",
     "upgrade_database",
 ]

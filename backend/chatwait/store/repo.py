@@ -18,7 +18,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from chatwait.statuses import TurnStatus
 from chatwait.store.models import Conversation, IdempotencyKey, Run, Turn, User, utcnow
 
 LOCAL_USER = "local"
@@ -55,17 +54,6 @@ def make_title(message: str, limit: int = 60) -> str:
         return line or "New conversation"
     cut = line[:limit].rsplit(" ", 1)[0] or line[:limit]
     return cut.rstrip(" ,.;:") + "…"
-
-
-async def create_conversation(*, session: AsyncSession, user_id: str, title: str) -> Conversation:
-    """A new conversation, pending: inserted by the session's next flush.
-
-    No flush of its own: `create_turn` follows in the same transaction and its flush
-    inserts the conversation with its final `updated_at` (flushing here cost an UPDATE).
-    """
-    conversation = Conversation(id=new_id(), user_id=user_id, title=title, meta={})
-    session.add(conversation)
-    return conversation
 
 
 async def get_conversation(
@@ -125,76 +113,6 @@ async def update_conversation(
 async def delete_conversation(*, session: AsyncSession, conversation: Conversation) -> None:
     await session.delete(conversation)
     await session.flush()
-
-
-async def create_turn(
-    *,
-    session: AsyncSession,
-    conversation: Conversation,
-    turn_id: str,
-    message: str,
-    runs: Sequence[Mapping[str, str | None]],
-    owner: str,
-    blind_seed: int | None = None,
-) -> Turn:
-    """The turn and all its runs, `running`, in the caller's transaction.
-
-    Each of `runs` names its `run_id`, `agent`, `provider` and `model`, and its `slot`
-    in a blind turn (`blind_seed` set: the seed that shuffled the slots).
-    """
-    now = utcnow()
-    turn = Turn(
-        id=turn_id,
-        conversation_id=conversation.id,
-        message=message,
-        status="running",
-        owner=owner,
-        created_at=now,
-        blind=blind_seed is not None,
-        blind_seed=blind_seed,
-    )
-    session.add(turn)
-    for position, run in enumerate(runs):
-        session.add(
-            Run(
-                id=str(run["run_id"]),
-                turn_id=turn_id,
-                position=position,
-                agent=str(run["agent"]),
-                provider=str(run["provider"]),
-                model=str(run["model"]),
-                slot=run.get("slot"),
-                status="running",
-                output="",
-                attempts=0,
-                started_at=now,
-            )
-        )
-    conversation.updated_at = now
-    await session.flush()
-    return turn
-
-
-async def finish_run(*, session: AsyncSession, run_id: str, values: Mapping[str, Any]) -> None:
-    """Write a run's terminal columns (status, text, usage, timings, error)."""
-    await session.execute(
-        update(Run).where(Run.id == run_id).values(**values, finished_at=utcnow())
-    )
-
-
-async def finish_turn(
-    *,
-    session: AsyncSession,
-    turn_id: str,
-    status: TurnStatus,
-    transcript: str | None,
-    reset_after: int | None = None,
-) -> None:
-    await session.execute(
-        update(Turn)
-        .where(Turn.id == turn_id)
-        .values(status=status, transcript=transcript, reset_after=reset_after, finished_at=utcnow())
-    )
 
 
 async def get_turn(*, session: AsyncSession, user_id: str, turn_id: str) -> Turn | None:

@@ -28,7 +28,7 @@ from chatwait.limits import LimitExceeded, Limits
 from chatwait.metrics import Metrics
 from chatwait.providers import ProviderRegistry, ResolvedAgent
 from chatwait.statuses import EndStatus
-from chatwait.store import Conversation, Database, repo
+from chatwait.store import Conversation, Database, repo, turn_rows
 from chatwait.turns.blind import MAX_SLOTS, assign_slots, new_seed
 from chatwait.turns.events import TurnDone, terminal_event
 from chatwait.turns.history import build_input
@@ -151,11 +151,10 @@ class TurnService:
         histories: list[list[tuple[str, str | None]]] = [[] for _ in agents]
         if request.conversation_id is not None:
             async with self.db.session() as session:
-                conversation = await self._conversation(
-                    session, user_id, request.conversation_id, message
-                )
+                await self._conversation(session, user_id, request.conversation_id)
                 histories = [
-                    await self._history(session, user_id, conversation.id, a) for a in agents
+                    await self._history(session, user_id, request.conversation_id, a)
+                    for a in agents
                 ]
         turn = LiveTurn(repo.new_id(), "", self.event_log, user_id=user_id)
         turn.runs = [
@@ -166,18 +165,22 @@ class TurnService:
         driver = self.begin(turn)
         try:
             await _until_dispatched(turn.runs)
+            conversation_id, new = request.conversation_id, None
+            if conversation_id is None:
+                conversation_id = repo.new_id()
+                new = turn_rows.NewConversation(user_id, repo.make_title(message))
             async with self.db.session() as session:
-                conversation = await self._conversation(
-                    session, user_id, request.conversation_id, message
-                )
-                await repo.create_turn(
+                if new is None:
+                    await self._conversation(session, user_id, conversation_id)
+                await turn_rows.insert_turn(
                     session=session,
-                    conversation=conversation,
+                    conversation_id=conversation_id,
                     turn_id=turn.turn_id,
                     message=message,
                     owner=self.owner,
                     runs=[run.ref().model_dump() for run in turn.runs],
                     blind_seed=seed,
+                    new_conversation=new,
                 )
                 if keyed is not None:
                     await self.keys.remember(session, keyed, turn.turn_id)
@@ -186,7 +189,7 @@ class TurnService:
             driver.cancel()
             await self._release(turn)
             raise
-        await turn.open(conversation.id)
+        await turn.open(conversation_id)
         return turn
 
     async def _admit(self, turn: LiveTurn) -> None:
@@ -250,13 +253,9 @@ class TurnService:
         return driver
 
     async def _conversation(
-        self, session: AsyncSession, user_id: str, conversation_id: str | None, message: str
+        self, session: AsyncSession, user_id: str, conversation_id: str
     ) -> Conversation:
-        """The user's conversation to continue (404 if it is not theirs), or a new one."""
-        if conversation_id is None:
-            return await repo.create_conversation(
-                session=session, user_id=user_id, title=repo.make_title(message)
-            )
+        """The user's conversation to continue; 404 if it is missing or not theirs."""
         conversation = await repo.get_conversation(
             session=session, user_id=user_id, conversation_id=conversation_id
         )
@@ -297,7 +296,7 @@ class TurnService:
             return record
         try:
             async with self.db.session() as session:
-                await repo.finish_run(
+                await turn_rows.finish_run(
                     session=session, run_id=run.run_id, values=record.row_values()
                 )
                 await self._settle(session, turn, record)
@@ -320,13 +319,13 @@ class TurnService:
         try:
             async with self.db.session() as session:
                 if last is not None:
-                    await repo.finish_run(
+                    await turn_rows.finish_run(
                         session=session, run_id=last.run_id, values=last.row_values()
                     )
                     await self._settle(session, turn, last)
                 if self.limits is not None and turn.admission is not None:
                     await self.limits.end(session, turn.admission)
-                await repo.finish_turn(
+                await turn_rows.finish_turn(
                     session=session,
                     turn_id=turn.turn_id,
                     status=status,
