@@ -90,6 +90,21 @@ async def save_overrides(*, session: AsyncSession, user_id: str, values: dict[st
         row.updated_at = utcnow()
 
 
+_ADD_LEASE = insert(TurnLease)
+_SHRINK_LEASE = (
+    update(TurnLease)
+    .where(TurnLease.turn_id == bindparam("b_turn_id", type_=TurnLease.turn_id.type))
+    .values(
+        tokens=TurnLease.tokens - bindparam("b_tokens", type_=TurnLease.tokens.type),
+        cost_usd=TurnLease.cost_usd - bindparam("b_cost", type_=TurnLease.cost_usd.type),
+    )
+)
+_DROP_LEASE = delete(TurnLease).where(
+    TurnLease.turn_id == bindparam("b_turn_id", type_=TurnLease.turn_id.type)
+)
+"""A lease's statements run at every turn: built once, values bound at execution."""
+
+
 async def add_lease(
     *,
     session: AsyncSession,
@@ -99,37 +114,51 @@ async def add_lease(
     cost_usd: float,
     expires_at: datetime,
 ) -> None:
-    await session.execute(
-        insert(TurnLease).values(
-            turn_id=turn_id,
-            user_id=user_id,
-            tokens=tokens,
-            cost_usd=cost_usd,
-            created_at=utcnow(),
-            expires_at=expires_at,
-        )
-    )
+    values = {
+        "turn_id": turn_id,
+        "user_id": user_id,
+        "tokens": tokens,
+        "cost_usd": cost_usd,
+        "created_at": utcnow(),
+        "expires_at": expires_at,
+    }
+    await session.execute(_ADD_LEASE, values)
 
 
 async def shrink_lease(
     *, session: AsyncSession, turn_id: str, tokens: int, cost_usd: float
 ) -> None:
     """A run settled: its reservation is no longer held."""
-    await session.execute(
-        update(TurnLease)
-        .where(TurnLease.turn_id == turn_id)
-        .values(tokens=TurnLease.tokens - tokens, cost_usd=TurnLease.cost_usd - cost_usd)
-    )
+    params = {"b_turn_id": turn_id, "b_tokens": tokens, "b_cost": cost_usd}
+    await session.execute(_SHRINK_LEASE, params)
 
 
 async def drop_lease(*, session: AsyncSession, turn_id: str) -> None:
-    await session.execute(delete(TurnLease).where(TurnLease.turn_id == turn_id))
+    await session.execute(_DROP_LEASE, {"b_turn_id": turn_id})
 
 
 async def drop_all_leases(*, session: AsyncSession) -> int:
     """A lone process starting: every lease is a previous process's turn."""
     result = await session.execute(delete(TurnLease))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _usage_upsert(dialect: str) -> Any:
+    """Add one run's usage to its ledger row, or start the row (values bound later)."""
+    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert_for(UsageDaily)
+    table = UsageDaily.__table__.c
+    return statement.on_conflict_do_update(
+        index_elements=["user_id", "day", "agent", "model"],
+        set_={
+            name: table[name] + statement.excluded[name]
+            for name in ("runs", "input_tokens", "output_tokens", "cost_usd")
+        },
+    )
+
+
+_USAGE_UPSERTS = {dialect: _usage_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+"""Every run's end books its usage: built once per dialect."""
 
 
 async def add_usage(
@@ -154,18 +183,7 @@ async def add_usage(
         "output_tokens": output_tokens,
         "cost_usd": cost_usd,
     }
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(UsageDaily).values(**values)
-    table = UsageDaily.__table__.c
-    statement = statement.on_conflict_do_update(
-        index_elements=["user_id", "day", "agent", "model"],
-        set_={
-            name: table[name] + statement.excluded[name]
-            for name in ("runs", "input_tokens", "output_tokens", "cost_usd")
-        },
-    )
-    await session.execute(statement)
+    await session.execute(_USAGE_UPSERTS[session.get_bind().dialect.name], values)
 
 
 async def ledger(*, session: AsyncSession, user_id: str | None, since: str) -> list[UsageDaily]:

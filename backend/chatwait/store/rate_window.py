@@ -16,6 +16,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    bindparam,
     delete,
     func,
     insert,
@@ -49,22 +50,27 @@ class TurnStart(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+_WINDOW = select(func.count(), func.min(TurnStart.started_at)).where(
+    TurnStart.user_id == bindparam("user_id", type_=TurnStart.user_id.type),
+    TurnStart.allowance == bindparam("allowance", type_=TurnStart.allowance.type),
+    TurnStart.started_at > bindparam("since", type_=TurnStart.started_at.type),
+)
+_ADD_START = insert(TurnStart)
+"""Both run at every turn's admission: built once, values bound at execution."""
+
+
 async def window(
     *, session: AsyncSession, user_id: str, allowance: int, since: datetime
 ) -> tuple[int, datetime | None]:
     """(starts after `since`, the oldest of them) in the user's window of this size."""
-    query = select(func.count(), func.min(TurnStart.started_at)).where(
-        TurnStart.user_id == user_id,
-        TurnStart.allowance == allowance,
-        TurnStart.started_at > since,
-    )
-    count, oldest = (await session.execute(query)).one()
+    params = {"user_id": user_id, "allowance": allowance, "since": since}
+    count, oldest = (await session.execute(_WINDOW, params)).one()
     return int(count), oldest
 
 
 async def add_start(*, session: AsyncSession, user_id: str, allowance: int, at: datetime) -> None:
     await session.execute(
-        insert(TurnStart).values(user_id=user_id, allowance=allowance, started_at=at)
+        _ADD_START, {"user_id": user_id, "allowance": allowance, "started_at": at}
     )
 
 
