@@ -71,6 +71,12 @@ class AgentSpec:
     mcp_servers: tuple[McpServerHandle, ...] = field(default=())
     configured: bool = False
     """From the config file's `[[agents]]`."""
+    _agents: dict[tuple[str, str], Agent] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Built agents by (model, instructions): an SDK `Agent` is configuration that runs
+    share, and building one (its settings coerced, type hints resolved) is CPU every
+    run would otherwise spend on the loop its streams share."""
 
     def allows(self, model: str) -> bool:
         if self.models is not None:
@@ -81,16 +87,26 @@ class AgentSpec:
         return self.models if self.models is not None else self.provider.models
 
     def build(self, model: str, *, default_instructions: str, api_key: str | None = None) -> Agent:
-        """The SDK agent one run of this agent uses (`api_key`: the user's own, if any)."""
-        return self.provider.build_agent(
+        """The SDK agent one run of this agent uses (`api_key`: the user's own, if any).
+
+        Built once per model and instructions and then shared by runs; an agent that
+        sends a user's own key is built for the run and never kept.
+        """
+        instructions = self.instructions or default_instructions
+        if api_key is None and (built := self._agents.get((model, instructions))) is not None:
+            return built
+        agent = self.provider.build_agent(
             agent_name=self.name,
             model=model,
-            instructions=self.instructions or default_instructions,
+            instructions=instructions,
             tools=self.tools,
             mcp_servers=self.mcp_servers,
             tuning=self.tuning,
             api_key=api_key,
         )
+        if api_key is None:
+            self._agents[(model, instructions)] = agent
+        return agent
 
     def models_for(self, policy: AgentPolicy = OPEN) -> list[str]:
         """Its models, as far as the admin allows."""

@@ -63,7 +63,8 @@ def _turn_request(body: ChatRequest) -> TurnRequest:
     )
 
 
-def _idempotency_key(
+# async: a plain `def` dependency is run in a worker thread, a hand-off every turn start pays
+async def _idempotency_key(
     key: Annotated[
         str | None,
         Header(
