@@ -220,3 +220,26 @@ def test_a_users_view_applies_toggles_and_their_own_keys() -> None:
     assert described["openai"]["models"] == ["gpt-4.1"]
     assert described["openai"]["default_model"] == "gpt-4.1"
     assert registry.defaults_for(UserView(policies)) == ["offline"]
+
+
+@pytest.mark.parametrize("client_kind", ["fast", "sdk"])
+def test_runs_share_a_built_agent_but_never_one_holding_a_users_key(client_kind: str) -> None:
+    """A run's SDK agent is built once per model; one sending a user's key is never kept,
+    so no later run (another user's, or one on the server's key) can send that key."""
+    registry = _registry(OPENAI_API_KEY=OPENAI_KEY, PROVIDER_CLIENT=client_kind)
+    spec = registry.agents["openai"]
+    user_key = "sk-user-own-key-registry-77zz"
+
+    def sent_key(agent: Any) -> str:
+        return str(agent.model._client.api_key)
+
+    keyed = spec.build("gpt-4o-mini", default_instructions="be brief", api_key=user_key)
+    shared = spec.build("gpt-4o-mini", default_instructions="be brief")
+    assert sent_key(keyed) == user_key
+    assert sent_key(shared) == OPENAI_KEY
+    assert spec.build("gpt-4o-mini", default_instructions="be brief") is shared
+    again = spec.build("gpt-4o-mini", default_instructions="be brief", api_key=user_key)
+    assert again is not keyed and again is not shared and sent_key(again) == user_key
+    other = spec.build("gpt-4o", default_instructions="be brief")
+    assert other is not shared and other.model is not shared.model
+    assert other.model.model == "gpt-4o"  # type: ignore[union-attr]
