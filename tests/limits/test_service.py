@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from chatwait.catalog import Actor
 from chatwait.config import Settings
@@ -144,3 +145,33 @@ async def test_an_unreachable_redis_lets_turns_through_uncounted(database: Datab
         await limits.admit(user_id=user, turn_id=f"t{n}", estimates=[RunEstimate(f"r{n}", 1)])
     assert (await limits.usage(user)).limits["concurrent_turns"].used == 2
     await limits.close()
+
+
+async def test_an_admission_is_one_read_of_the_users_standing_and_two_inserts(
+    database: Database,
+) -> None:
+    """Every turn start pays for its admission on the event loop its streams share: the
+    user's overrides, leases and usage are read in one statement, the window in one, and
+    the lease and the window's count are two inserts (plus the user's row lock on
+    Postgres). Its answer still counts everything (the turn's own reservation, the rate)."""
+    clock = Clock()
+    limits = _limits(database, clock, LIMIT_TURNS_PER_MINUTE=10, QUOTA_TOKENS_PER_DAY=1000)
+    user = await _user(database)
+    await limits.admit(user_id=user, turn_id="warm", estimates=[RunEstimate("w", 100, 0.0)])
+    statements: list[str] = []
+
+    def executed(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(" ".join(statement.split()[:3]).upper())
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", executed)
+    try:
+        admission = await limits.admit(
+            user_id=user, turn_id="counted", estimates=[RunEstimate("r", 100, 0.0)]
+        )
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", executed)
+    kinds = [s.split()[0] for s in statements if not s.startswith("BEGIN")]
+    postgres = database.engine.dialect.name == "postgresql"
+    assert kinds == [*(["SELECT"] if postgres else []), "SELECT", "SELECT", "INSERT", "INSERT"]
+    states = {state.policy: state for state in admission.states}
+    assert (states["turns"].remaining, states["tokens"].remaining) == (8, 800)
