@@ -1,10 +1,10 @@
 """`python -m bench run`: every phase in order, each with processes of its own.
 
 Load phases (one per answer length): a fresh offline provider and a fresh ChatWait (one
-per `--chatwait-arms` spec), a
-warm-up, then every workload. Then the holding phase (a provider at 1 token/s) and the
-persistence phase (in-process, against SQLite and Postgres). Results go to one JSON file
-and a markdown table beside it; progress goes to stderr.
+per `--chatwait-arms` spec, each its own arm), a warm-up, then every workload. Then the
+holding phase (a provider at 1 token/s) and the persistence phase (in-process, against
+SQLite and Postgres). Results go to one JSON file and a markdown table beside it;
+progress goes to stderr.
 """
 
 from __future__ import annotations
