@@ -19,6 +19,23 @@ def _floats(text: str) -> tuple[float, ...]:
     return tuple(float(part) for part in text.split(",") if part.strip() and float(part) > 0)
 
 
+def _arms(text: str) -> tuple[str, ...]:
+    from bench.specs import parse_arms
+
+    try:
+        return parse_arms(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+ARMS_HELP = (
+    "several ChatWait servers in one run, one arm each (stream:SPEC), interleaved with "
+    "direct and sdk: comma list of SPEC = fast|sdk and/or memory|redis joined by '+', "
+    "e.g. fast,sdk or memory,redis or fast,sdk,fast+redis; a part left out follows "
+    "--provider-client / --redis-url (redis default: redis://127.0.0.1:6379/0)"
+)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
@@ -43,6 +60,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--open-loop-rounds", type=int, help="periods per arm")
     run.add_argument("--provider-client", choices=("fast", "sdk"), help="ChatWait's client")
     run.add_argument("--redis-url", help="ChatWait's REDIS_URL (the replicated event log)")
+    run.add_argument("--chatwait-arms", type=_arms, help=ARMS_HELP)
     run.add_argument("--profile", type=Path, help="py-spy ChatWait into this directory")
     run.add_argument("--native", action="store_true", help="with --profile: C frames too")
     run.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
@@ -92,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
         open_loop_rounds=args.open_loop_rounds,
         provider_client=args.provider_client,
         redis_url=args.redis_url,
+        chatwait_arms=args.chatwait_arms,
         profile_dir=args.profile,
         profile_native=args.native or None,
         out=args.out,

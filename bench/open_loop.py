@@ -23,6 +23,7 @@ from bench.stats import ArmTotals, TurnSample, percentile
 from bench.workloads import IN_PROCESS, Target, arms_for_round, settle
 
 OPEN_LOOP_ARMS = ("direct", "sdk", "stream")
+"""The arms of a run with one ChatWait server (with several: `direct`, `sdk`, each one)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def arrival_times(rate_per_s: float, seconds: float, seed: int) -> list[float]:
 async def _period(arm: str, load: OpenLoop, target: Target, totals: ArmTotals, seed: int) -> None:
     """One arm's period: start each turn at its arrival time, then wait for all."""
     fn = target.turn_fn(arm)
-    server = target.server
+    server = target.server_for(arm)
     cpu: Callable[[], float] = time.process_time if arm in IN_PROCESS else server.cpu_seconds
     schedule = arrival_times(load.rate_per_s, load.seconds, seed)
     paced = target.ttft_ms / 1000 + load.answer_tokens / target.tokens_per_second
@@ -78,21 +79,39 @@ async def _period(arm: str, load: OpenLoop, target: Target, totals: ArmTotals, s
 
 
 async def run_open_loop(load: OpenLoop, target: Target, *, seed: int = 20261202) -> dict[str, Any]:
-    """Measure `load` on every arm; the result row of the report."""
-    totals = {arm: ArmTotals() for arm in OPEN_LOOP_ARMS}
+    """Measure `load` on every arm; the result row of the report.
+
+    The top-level figures are the first ChatWait arm's; with several ChatWait arms,
+    `by_chatwait_arm` has them for each.
+    """
+    arms = ("direct", "sdk", *target.stream_arms)
+    totals = {arm: ArmTotals() for arm in arms}
     for index in range(load.rounds):
-        for arm in arms_for_round(index, OPEN_LOOP_ARMS, 1):
+        for arm in arms_for_round(index, arms, 1):
             await _period(arm, load, target, totals[arm], seed + index)
-    results = {arm: totals[arm].result() for arm in OPEN_LOOP_ARMS}
-    stream, direct, sdk = totals["stream"], totals["direct"], totals["sdk"]
-    per_turn = stream.cpu_s * 1000 / stream.turns if stream.turns else None
-    return {
+    results = {arm: totals[arm].result() for arm in arms}
+    per_arm = {arm: _versus(totals, arm) for arm in target.stream_arms}
+    row = {
         "workload": load.name,
         "rate_per_s": load.rate_per_s,
         "seconds": load.seconds,
         "answer_tokens": load.answer_tokens,
         "rounds": load.rounds,
         "arms": results,
+        **per_arm[target.stream_arms[0]],
+    }
+    if len(per_arm) > 1:
+        for arm, figures in per_arm.items():
+            sdk, ours = results["sdk"]["cpu_ms_per_token"], results[arm]["cpu_ms_per_token"]
+            figures["cpu_ratio_stream_to_sdk"] = round(ours / sdk, 2) if sdk and ours else None
+        row["by_chatwait_arm"] = per_arm
+    return row
+
+
+def _versus(totals: dict[str, ArmTotals], arm: str) -> dict[str, float | None]:
+    stream, direct, sdk = totals[arm], totals["direct"], totals["sdk"]
+    per_turn = stream.cpu_s * 1000 / stream.turns if stream.turns else None
+    return {
         "delay_added_p99_ms": _added(stream.delay_ms, direct.delay_ms),
         "ttft_added_p99_ms": _added(stream.ttft_ms, direct.ttft_ms),
         "delay_added_over_sdk_p99_ms": _added(stream.delay_ms, sdk.delay_ms),

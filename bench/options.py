@@ -46,6 +46,9 @@ class Options:
     """ChatWait's PROVIDER_CLIENT (`fast` or `sdk`); empty = its default."""
     redis_url: str = ""
     """ChatWait's REDIS_URL (the replicated event log); empty = the memory log."""
+    chatwait_arms: tuple[str, ...] = ()
+    """One ChatWait server and arm (`stream:<spec>`) per spec, e.g. ("fast", "sdk"); empty =
+    one server, arm `stream` (see `bench/specs.py`)."""
     out: Path = DEFAULT_OUT
     profile_dir: Path | None = None
     """When set, py-spy samples ChatWait in every load phase (slows it: not for figures)."""

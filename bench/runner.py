@@ -1,9 +1,10 @@
 """`python -m bench run`: every phase in order, each with processes of its own.
 
-Load phases (one per answer length): a fresh offline provider and a fresh ChatWait, a
-warm-up, then every workload. Then the holding phase (a provider at 1 token/s) and the
-persistence phase (in-process, against SQLite and Postgres). Results go to one JSON file
-and a markdown table beside it; progress goes to stderr.
+Load phases (one per answer length): a fresh offline provider and a fresh ChatWait (one
+per `--chatwait-arms` spec, each its own arm), a warm-up, then every workload. Then the
+holding phase (a provider at 1 token/s) and the persistence phase (in-process, against
+SQLite and Postgres). Results go to one JSON file and a markdown table beside it;
+progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bench.options import Options
 from bench.persistence import run_persistence
 from bench.procs import Server, chatwait_server, raise_fd_limit, sim_server
 from bench.report import markdown
+from bench.specs import ChatWaitSpec, chatwait_specs, delete_keys, stream_arms
 from bench.stats import per_turn_cpu
 from bench.workloads import Target, Workload, run_workload
 
@@ -106,15 +108,38 @@ def profiling(server: Server, out: Path | None, name: str, native: bool = False)
         log(f"profile of {name} in {path}")
 
 
-def server_env(options: Options) -> dict[str, str]:
-    """ChatWait's settings for the arms a run compares (provider client, event log)."""
-    env: dict[str, str] = {}
-    if options.provider_client:
-        env["PROVIDER_CLIENT"] = options.provider_client
-    if options.redis_url:
-        env["REDIS_URL"] = options.redis_url
-        env["REDIS_KEY_PREFIX"] = f"chatwait-bench-{int(time.time())}"
-    return env
+def specs(options: Options) -> list[ChatWaitSpec]:
+    """The ChatWait servers of the run's load phases, one per arm."""
+    return chatwait_specs(options.chatwait_arms, options.provider_client, options.redis_url)
+
+
+@contextlib.contextmanager
+def chatwait_servers(
+    options: Options, workdir: Path, sim: Server
+) -> Iterator[dict[str, tuple[ChatWaitArms, Server]]]:
+    """One ChatWait per spec, all against `sim`, each in a directory (database) of its own
+    when there are several; their Redis keys are deleted after."""
+    chosen = specs(options)
+    with contextlib.ExitStack() as stack:
+        servers: dict[str, tuple[ChatWaitArms, Server]] = {}
+        for index, spec in enumerate(chosen):
+            env = spec.env(index)
+            if "REDIS_KEY_PREFIX" in env:
+                url, prefix = spec.redis_url, env["REDIS_KEY_PREFIX"]
+                stack.callback(lambda u=url, p=prefix: _forget(u, p))
+            home = workdir if len(chosen) == 1 else workdir / spec.arm.replace(":", "-")
+            server = stack.enter_context(
+                chatwait_server(home, sim=sim, database_url=options.database_url, extra_env=env)
+            )
+            servers[spec.arm] = (ChatWaitArms(server.port), server)
+        yield servers
+
+
+def _forget(redis_url: str, prefix: str) -> None:
+    try:
+        log(f"deleted {delete_keys(redis_url, prefix)} Redis keys under {prefix}")
+    except Exception as exc:  # noqa: BLE001 - cleanup: the results stand without it
+        log(f"could not delete Redis keys under {prefix}: {exc}")
 
 
 def load_phase(
@@ -131,27 +156,34 @@ def load_phase(
             tokens_per_second=options.tokens_per_second,
             answer_tokens=answer_tokens,
         ) as sim,
-        chatwait_server(
-            workdir, sim=sim, database_url=options.database_url, extra_env=server_env(options)
-        ) as server,
+        chatwait_servers(options, workdir, sim) as streams,
     ):
+        chatwait, server = next(iter(streams.values()))
 
         async def measure() -> None:
             provider = ProviderArms(f"{sim.base_url}/v1")
             target = Target(
                 provider,
-                ChatWaitArms(server.port),
+                chatwait,
                 server,
                 sim,
                 options.ttft_ms,
                 options.tokens_per_second,
+                streams,
             )
             try:
                 warm = Workload(WARMUP.concurrency, WARMUP.agents, answer_tokens, 1)
                 await run_workload(warm, target)
                 # After the warm-up: one-time work (pydantic's deferred model builds,
                 # first statements compiled) is no part of the steady state profiled.
-                with profiling(server, options.profile_dir, name, options.profile_native):
+                with contextlib.ExitStack() as profiles:
+                    for arm, (_, each) in streams.items():
+                        suffix = "" if len(streams) == 1 else "-" + arm.split(":", 1)[1]
+                        profiles.enter_context(
+                            profiling(
+                                each, options.profile_dir, name + suffix, options.profile_native
+                            )
+                        )
                     for workload in options.workloads(answer_tokens):
                         started = time.monotonic()
                         row = await run_workload(workload, target, wait_every=options.wait_every)
@@ -178,10 +210,17 @@ def load_phase(
 
 def _progress(row: dict[str, Any]) -> str:
     arms = row["arms"]
-    ttft = " ".join(f"{a}={arms[a]['ttft_ms']['p99']}" for a in ("direct", "sdk", "stream"))
+    shown = ("direct", "sdk", *stream_arms(arms))
+    ttft = " ".join(f"{a}={arms[a]['ttft_ms']['p99']}" for a in shown)
     errors = sum(arm["errors"] for arm in arms.values())
+    per_arm = row.get("by_chatwait_arm")
+    ratio = (
+        " ".join(f"{a}={v['cpu_ratio_stream_to_sdk']}" for a, v in per_arm.items())
+        if per_arm
+        else row.get("cpu_ratio_stream_to_sdk")
+    )
     return (
-        f"TTFT p99 {ttft} ms, errors {errors}, cpu ratio {row.get('cpu_ratio_stream_to_sdk')}, "
+        f"TTFT p99 {ttft} ms, errors {errors}, cpu ratio {ratio}, "
         f"other processes {row['other_processes_cores']} cores"
     )
 
@@ -211,6 +250,8 @@ def run(options: Options, command: str) -> dict[str, Any]:
         "workloads": [],
         "open_loop": [],
     }
+    if options.chatwait_arms:
+        results["options"]["chatwait_arms"] = {s.arm: s.describe() for s in specs(options)}
     with tempfile.TemporaryDirectory(prefix="chatwait-bench-") as tmp:
         workdir = Path(tmp)
         for position, answer_tokens in enumerate(options.answer_tokens):
@@ -220,7 +261,12 @@ def run(options: Options, command: str) -> dict[str, Any]:
             )
             results["workloads"] += rows
             results["open_loop"] += open_rows
-        results["per_turn_cpu"] = per_turn_cpu(results["workloads"])
+        arms = [spec.arm for spec in specs(options)]
+        results["per_turn_cpu"] = per_turn_cpu(results["workloads"], arms[0])
+        if len(arms) > 1:
+            results["per_turn_cpu_by_arm"] = {
+                a: per_turn_cpu(results["workloads"], a) for a in arms
+            }
         if options.holding:
             log(f"holding phase: {options.holding} streams at 1 token/s")
             results["holding"] = run_holding(options, workdir / "holding", run_async, log)

@@ -115,17 +115,18 @@ class ArmTotals:
         }
 
 
-def per_turn_cpu(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def per_turn_cpu(rows: Sequence[dict[str, Any]], arm_name: str = "stream") -> list[dict[str, Any]]:
     """ChatWait's server CPU per turn, split into a fixed part and a per-token part.
 
     For each (concurrency, agents) measured at two answer lengths or more, the streaming
-    arm's CPU per turn is fitted as `fixed + per_token * tokens` (least squares over the
-    lengths): `fixed` is what a turn costs besides its tokens (request, validation,
-    transactions, SSE set-up), the work a new turn puts on streams already flowing.
+    arm's (`arm_name`'s) CPU per turn is fitted as `fixed + per_token * tokens` (least
+    squares over the lengths): `fixed` is what a turn costs besides its tokens (request,
+    validation, transactions, SSE set-up), the work a new turn puts on streams already
+    flowing.
     """
     groups: dict[tuple[int, int], list[tuple[float, float]]] = {}
     for row in rows:
-        arm = row["arms"].get("stream")
+        arm = row["arms"].get(arm_name)
         if not arm or not arm["turns"]:
             continue
         tokens = row["answer_tokens"] * row["agents"]

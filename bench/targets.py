@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.specs import stream_arms
+
 
 def _row(results: dict[str, Any], concurrency: int, agents: int) -> list[dict[str, Any]]:
     return [
@@ -31,12 +33,29 @@ def _sub(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(a - b, 2)
 
 
+def _versus(row: dict[str, Any], arm: str) -> dict[str, Any]:
+    """The arm's comparisons with `direct` and `sdk` (top level: the first ChatWait arm)."""
+    return row.get("by_chatwait_arm", {}).get(arm, row)
+
+
 def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """One entry per target and workload it applies to; `met` is value <= limit."""
+    """One entry per target, workload and ChatWait arm it applies to; `met` is value <= limit.
+
+    With several ChatWait arms (`--chatwait-arms`) every target is checked on each, the
+    arm named in `where`."""
+    checks: list[dict[str, Any]] = []
+    workloads = results["workloads"]
+    names = stream_arms(workloads[0]["arms"]) if workloads else []
+    for name in names:
+        checks += _load_checks(results, name, "" if name == "stream" else f", {name}")
+    return checks + _holding_checks(results)
+
+
+def _load_checks(results: dict[str, Any], name: str, label: str) -> list[dict[str, Any]]:
     checks: list[dict[str, Any]] = []
     for row in _row(results, 1, 1):
-        where = row["workload"]
-        stream = _ttft_p99(row, "stream")
+        where = row["workload"] + label
+        stream = _ttft_p99(row, name)
         checks.append(
             _check(
                 "TTFT p99: ChatWait - bare SDK", _sub(stream, _ttft_p99(row, "sdk")), 2, "ms", where
@@ -51,25 +70,30 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
                 where,
             )
         )
-    cpu = {"sdk": 0.0, "stream": 0.0}
-    tokens = {"sdk": 0, "stream": 0}
+    cpu = {"sdk": 0.0, name: 0.0}
+    tokens = {"sdk": 0, name: 0}
     for row in results["workloads"]:
         for arm in cpu:
             cpu[arm] += row["arms"][arm]["cpu_s"]
             tokens[arm] += row["arms"][arm]["tokens"]
-    if tokens["sdk"] and tokens["stream"] and cpu["sdk"]:
-        ratio = (cpu["stream"] / tokens["stream"]) / (cpu["sdk"] / tokens["sdk"])
+    if tokens["sdk"] and tokens[name] and cpu["sdk"]:
+        ratio = (cpu[name] / tokens[name]) / (cpu["sdk"] / tokens["sdk"])
         checks.append(
             _check(
-                "CPU/token: ChatWait server / bare SDK", round(ratio, 2), 1.25, "x", "all workloads"
+                "CPU/token: ChatWait server / bare SDK",
+                round(ratio, 2),
+                1.25,
+                "x",
+                "all workloads" + label,
             )
         )
     for row in _row(results, 8, 2):
-        where = row["workload"]
+        where = row["workload"] + label
+        versus = _versus(row, name)
         checks.append(
             _check(
                 "TTFT p99 added over direct",
-                row["ttft_diff_ms"]["stream_minus_direct"]["p99"],
+                versus["ttft_diff_ms"]["stream_minus_direct"]["p99"],
                 50,
                 "ms",
                 where,
@@ -78,12 +102,17 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         checks.append(
             _check(
                 "delivery delay p99 added over direct",
-                row["delay_diff_ms"]["stream_minus_direct"]["p99"],
+                versus["delay_diff_ms"]["stream_minus_direct"]["p99"],
                 20,
                 "ms",
                 where,
             )
         )
+    return checks
+
+
+def _holding_checks(results: dict[str, Any]) -> list[dict[str, Any]]:
+    checks: list[dict[str, Any]] = []
     holding = results.get("holding")
     if holding:
         where = f"{holding['streams']} streams at 1 token/s"

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bench.arms import ChatWaitArms, ProviderArms, TurnFn
 from bench.procs import Server, machine_busy_seconds, peak_rss_bytes, reset_peak_rss
+from bench.specs import SINGLE_ARM
 from bench.stats import ArmTotals, TurnSample, percentile
 
 ARMS = ("direct", "sdk", "stream", "wait")
@@ -39,7 +40,11 @@ class Workload:
 
 @dataclass
 class Target:
-    """What the arms talk to, and the pace of the provider."""
+    """What the arms talk to, and the pace of the provider.
+
+    `chatwait`/`server` is the first ChatWait server (the `wait` arm's); `streams` maps
+    every ChatWait streaming arm to its client and server (default: `stream`, the first).
+    """
 
     provider: ProviderArms
     chatwait: ChatWaitArms
@@ -47,12 +52,35 @@ class Target:
     sim: Server
     ttft_ms: float
     tokens_per_second: float
+    streams: dict[str, tuple[ChatWaitArms, Server]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.streams:
+            self.streams = {SINGLE_ARM: (self.chatwait, self.server)}
+
+    @property
+    def stream_arms(self) -> tuple[str, ...]:
+        return tuple(self.streams)
+
+    @property
+    def servers(self) -> list[Server]:
+        return [server for _, server in self.streams.values()]
+
+    @property
+    def arms(self) -> tuple[str, ...]:
+        """Every arm of a closed-loop workload: `direct`, `sdk`, each ChatWait arm, `wait`."""
+        return ("direct", "sdk", *self.stream_arms, "wait")
+
+    def server_for(self, arm: str) -> Server:
+        """The server whose CPU an arm's batches are charged (and settled) against."""
+        return self.streams[arm][1] if arm in self.streams else self.server
 
     def turn_fn(self, arm: str) -> TurnFn:
+        if arm in self.streams:
+            return self.streams[arm][0].stream
         return {
             "direct": self.provider.direct,
             "sdk": self.provider.sdk,
-            "stream": self.chatwait.stream,
             "wait": self.chatwait.wait,
         }[arm]
 
@@ -97,7 +125,7 @@ async def run_batch(
 async def measure_batch(
     arm: str, workload: Workload, target: Target, totals: ArmTotals, tag: str
 ) -> None:
-    server = target.server
+    server = target.server_for(arm)
     cpu: Callable[[], float] = time.process_time if arm in IN_PROCESS else server.cpu_seconds
     before = cpu()
     samples, wall = await run_batch(
@@ -118,8 +146,9 @@ def arms_for_round(index: int, arms: tuple[str, ...], wait_every: int) -> list[s
 
 
 def _our_cpu(target: Target) -> float:
-    """CPU of the three benchmark processes: this one, ChatWait and the provider."""
-    return time.process_time() + target.server.cpu_seconds() + target.sim.cpu_seconds()
+    """CPU of the benchmark's processes: this one, every ChatWait and the provider."""
+    servers = sum(server.cpu_seconds() for server in target.servers)
+    return time.process_time() + servers + target.sim.cpu_seconds()
 
 
 def _diff(a: list[float], b: list[float]) -> dict[str, float | None]:
@@ -130,12 +159,39 @@ def _diff(a: list[float], b: list[float]) -> dict[str, float | None]:
     return out
 
 
+def versus_provider(totals: dict[str, ArmTotals], arm: str) -> dict[str, Any]:
+    """A ChatWait arm against `direct` and `sdk` of the same rounds."""
+    stream, direct, sdk = totals[arm], totals["direct"], totals["sdk"]
+    sdk_cpu, cw_cpu = sdk.result()["cpu_ms_per_token"], stream.result()["cpu_ms_per_token"]
+    return {
+        "ttft_diff_ms": {
+            "stream_minus_direct": _diff(stream.ttft_ms, direct.ttft_ms),
+            "stream_minus_sdk": _diff(stream.ttft_ms, sdk.ttft_ms),
+        },
+        "delay_diff_ms": {
+            "stream_minus_direct": _diff(stream.delay_ms, direct.delay_ms),
+            "stream_minus_sdk": _diff(stream.delay_ms, sdk.delay_ms),
+        },
+        "cpu_ratio_stream_to_sdk": round(cw_cpu / sdk_cpu, 2) if sdk_cpu and cw_cpu else None,
+    }
+
+
 async def run_workload(
-    workload: Workload, target: Target, *, arms: tuple[str, ...] = ARMS, wait_every: int = 2
+    workload: Workload,
+    target: Target,
+    *,
+    arms: tuple[str, ...] | None = None,
+    wait_every: int = 2,
 ) -> dict[str, Any]:
-    """Measure `workload` every way; the result row of the report."""
+    """Measure `workload` every way (default: `target.arms`); the result row of the report.
+
+    The top-level comparisons (`ttft_diff_ms`, `delay_diff_ms`, `cpu_ratio_stream_to_sdk`,
+    `chatwait_peak_rss_mb`) are the first ChatWait arm's; with several ChatWait arms,
+    `by_chatwait_arm` has the same figures for each.
+    """
+    arms = target.arms if arms is None else arms
     totals = {arm: ArmTotals() for arm in arms}
-    peak_window = reset_peak_rss(target.server.pid)
+    peak_window = all([reset_peak_rss(server.pid) for server in target.servers])
     ours = _our_cpu(target)
     busy, began = machine_busy_seconds(), time.monotonic()
     for index in range(workload.rounds):
@@ -144,6 +200,10 @@ async def run_workload(
     wall = time.monotonic() - began
     others = (machine_busy_seconds() - busy) - (_our_cpu(target) - ours)
     results = {arm: totals[arm].result() for arm in arms}
+    peaks = {
+        arm: round(peak_rss_bytes(server.pid) / 2**20, 1)
+        for arm, (_, server) in target.streams.items()
+    }
     row: dict[str, Any] = {
         "workload": workload.name,
         "concurrency": workload.concurrency,
@@ -156,16 +216,12 @@ async def run_workload(
         "wall_s": round(wall, 1),
         "other_processes_cores": round(max(0.0, others) / wall, 2) if wall else None,
     }
-    if {"stream", "direct", "sdk"} <= set(arms):
-        stream, direct, sdk = totals["stream"], totals["direct"], totals["sdk"]
-        row["ttft_diff_ms"] = {
-            "stream_minus_direct": _diff(stream.ttft_ms, direct.ttft_ms),
-            "stream_minus_sdk": _diff(stream.ttft_ms, sdk.ttft_ms),
-        }
-        row["delay_diff_ms"] = {
-            "stream_minus_direct": _diff(stream.delay_ms, direct.delay_ms),
-            "stream_minus_sdk": _diff(stream.delay_ms, sdk.delay_ms),
-        }
-        sdk_cpu, cw_cpu = results["sdk"]["cpu_ms_per_token"], results["stream"]["cpu_ms_per_token"]
-        row["cpu_ratio_stream_to_sdk"] = round(cw_cpu / sdk_cpu, 2) if sdk_cpu and cw_cpu else None
+    measured = [a for a in target.stream_arms if a in arms]
+    if measured and {"direct", "sdk"} <= set(arms):
+        per_arm = {a: versus_provider(totals, a) for a in measured}
+        row.update(per_arm[measured[0]])
+        if len(target.streams) > 1:
+            row["by_chatwait_arm"] = {
+                a: {**per_arm[a], "chatwait_peak_rss_mb": peaks[a]} for a in measured
+            }
     return row
