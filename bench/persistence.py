@@ -4,7 +4,10 @@ Measured in this process on the product's own code: a `Runtime` (the object a se
 holds) runs real turns against a fast offline provider, one at a time, while SQLAlchemy
 event listeners count every statement and commit on its engine and a wrapper times every
 `Database.session()` block (the unit the turn code persists in, commit included). The
-`/chat/wait` answer's read (`TurnReader.record`) is counted apart.
+`/chat/wait` answer's read (`TurnReader.record`) is counted apart. Each turn's CPU is
+this process's (`time.process_time`, every thread: the event loop and aiosqlite's):
+the turn's work below HTTP (limits, rows, the SDK run, its events), turns one at a time,
+the provider in another process.
 """
 
 from __future__ import annotations
@@ -106,12 +109,13 @@ async def measure(
         for agents in (1, *agent_counts):  # the first pass warms up
             body = chat_body(agents, "persist")
             request = TurnRequest(body["message"], agents=body["agents"], models=body["models"])
-            writes, reads = [], []
+            writes, reads, cpu = [], [], []
             meter.reset()
             for _ in range(turns):
-                before = meter.session_s
+                before, cpu_before = meter.session_s, time.process_time()
                 started = await runtime.turns.start(request, user_id=user_id)
                 await runtime.turns.wait(started)
+                cpu.append((time.process_time() - cpu_before) * 1000)
                 writes.append((meter.session_s - before) * 1000)
             write_counts, write_commits, statement_s = (
                 dict(meter.statements),
@@ -132,6 +136,7 @@ async def measure(
                 "commits_per_turn": round(write_commits / turns, 2),
                 "db_ms_per_turn": summary(writes),
                 "statement_ms_per_turn": round(statement_s * 1000 / turns, 2),
+                "cpu_ms_per_turn": summary(cpu),
                 "wait_read_statements": round(sum(meter.statements.values()) / turns, 2),
                 "wait_read_ms": summary(reads),
             }

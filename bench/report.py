@@ -140,11 +140,12 @@ def persistence_lines(p: dict[str, Any]) -> list[str]:
         "DB ms/turn p50/p99",
         "in statements ms",
         "/chat/wait read: statements, ms p50",
+        "CPU ms/turn p50/p99",
     ]
     rows = []
     for db, per_agents in p.items():
         if "skipped" in per_agents:
-            rows.append([db, "–", f"skipped: {per_agents['skipped']}", "", "", "", "", ""])
+            rows.append([db, "–", f"skipped: {per_agents['skipped']}", "", "", "", "", "", ""])
             continue
         for agents, m in per_agents.items():
             kinds = ", ".join(f"{k} {_f(v)}" for k, v in m["by_kind_per_turn"].items())
@@ -158,6 +159,7 @@ def persistence_lines(p: dict[str, Any]) -> list[str]:
                     _pair(m["db_ms_per_turn"]),
                     _f(m["statement_ms_per_turn"], 2),
                     f"{_f(m['wait_read_statements'])}, {_f(m['wait_read_ms']['p50'], 2)}",
+                    _pair(m["cpu_ms_per_turn"]) if "cpu_ms_per_turn" in m else "–",
                 ]
             )
     return _table(header, rows)
