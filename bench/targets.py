@@ -47,8 +47,43 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
     workloads = results["workloads"]
     names = stream_arms(workloads[0]["arms"]) if workloads else []
     for name in names:
-        checks += _load_checks(results, name, "" if name == "stream" else f", {name}")
+        label = "" if name == "stream" else f", {name}"
+        checks += _load_checks(results, name, label)
+        checks += _relay_checks(results, name, label)
     return checks + _holding_checks(results)
+
+
+def _relay_checks(results: dict[str, Any], name: str, label: str) -> list[dict[str, Any]]:
+    """Issue 15's targets ("relay tokens for less CPU than the bare SDK"), where this run
+    has the workload: ratios and differences within the run, per ChatWait arm."""
+    checks: list[dict[str, Any]] = []
+    upstream_at_once = results["options"].get("ttft_ms") == 0
+    for row in results["workloads"]:
+        shape, where = (row["concurrency"], row["agents"]), row["workload"] + label
+        arms = row["arms"]
+        if shape in ((8, 2), (16, 1)) and arms["sdk"]["cpu_ms_per_token"]:
+            ratio = arms[name]["cpu_ms_per_token"] / arms["sdk"]["cpu_ms_per_token"]
+            checks.append(_check("CPU/token ÷ bare SDK (15)", round(ratio, 2), 0.5, "x", where))
+        if shape == (64, 2) and _ttft_p99(row, "sdk"):
+            ratio = _ttft_p99(row, name) / _ttft_p99(row, "sdk")
+            checks.append(_check("TTFT p99 ÷ bare SDK (15)", round(ratio, 2), 1.5, "x", where))
+        if not upstream_at_once:
+            continue
+        versus = _versus(row, name)
+        if shape == (1, 1):
+            added = _sub(_ttft_p99(row, name), _ttft_p99(row, "direct"))
+            checks.append(_check("TTFT 0: TTFT p99 − direct (15)", added, 3, "ms", where))
+        if shape == (8, 2):
+            ttft = versus["ttft_diff_ms"]["stream_minus_direct"]["p99"]
+            delay = versus["delay_diff_ms"]["stream_minus_direct"]["p99"]
+            checks.append(_check("TTFT 0: added TTFT p99 (15)", ttft, 20, "ms", where))
+            checks.append(_check("TTFT 0: added delivery p99 (15)", delay, 10, "ms", where))
+    for row in results.get("open_loop", []):
+        if row["rate_per_s"] == 20:
+            added = _versus(row, name)["delay_added_p99_ms"]
+            where = row["workload"] + label
+            checks.append(_check("open loop: added delivery p99 (15)", added, 10, "ms", where))
+    return checks
 
 
 def _load_checks(results: dict[str, Any], name: str, label: str) -> list[dict[str, Any]]:
@@ -122,4 +157,8 @@ def _holding_checks(results: dict[str, Any]) -> list[dict[str, Any]]:
         checks.append(
             _check("server memory per open stream", holding["kb_per_stream"], 50, "KB", where)
         )
+        bare = (holding.get("bare_sdk") or {}).get("kb_per_stream")
+        if bare and holding["kb_per_stream"] is not None:
+            ratio = round(holding["kb_per_stream"] / bare, 2)
+            checks.append(_check("memory per stream ÷ bare SDK's (15)", ratio, 1.0, "x", where))
     return checks
