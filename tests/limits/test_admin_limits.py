@@ -138,3 +138,13 @@ def test_refused_turns_are_counted_by_limit_in_the_metrics(
     before = refused()
     assert client.post("/chat/wait", json=QUICK, headers=user.auth).status_code == 429
     assert refused() == before + 1
+
+
+def test_an_audit_cursor_beyond_any_row_id_is_a_422(server: tuple[httpx.Client, Account]) -> None:
+    """Found by schemathesis: a `before` past 64 bits overflowed SQLite's integer (a 500)."""
+    client, admin = server
+    largest = client.get("/admin/audit", params={"before": 2**63 - 1}, headers=admin.auth)
+    assert largest.status_code == 200, largest.text
+    past = client.get("/admin/audit", params={"before": 2**65 - 1}, headers=admin.auth)
+    assert past.status_code == 422, past.text
+    assert past.json()["error"]["code"] == "validation_error"

@@ -109,11 +109,17 @@ async def update_agent(
     return AdminAgentPublic.of(agent)
 
 
+MAX_ROW_ID = 2**63 - 1
+"""The largest id SQLite and Postgres (bigint) hold: a larger cursor is a 422, not a 500."""
+
+
 @router.get("/audit", response_model=AuditPage, responses=_ERRORS)
 async def list_audit(
     catalog: CatalogDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, description="An earlier page's next_before.")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_ROW_ID, description="An earlier page's next_before.")
+    ] = None,
 ) -> AuditPage:
     """Every admin change, newest first: who, what, when, before and after."""
     entries = await catalog.audit(limit=limit, before_id=before)
