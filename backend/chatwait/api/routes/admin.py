@@ -109,8 +109,9 @@ async def update_agent(
     return AdminAgentPublic.of(agent)
 
 
-MAX_ROW_ID = 2**63 - 1
-"""The largest id SQLite and Postgres (bigint) hold: a larger cursor is a 422, not a 500."""
+MAX_ROW_ID = 2**31 - 1
+"""The largest audit id: its column is an `Integer` (int4 on Postgres), so a larger
+cursor cannot be bound there (nor past 64 bits on SQLite); it is a 422, not a 500."""
 
 
 @router.get("/audit", response_model=AuditPage, responses=_ERRORS)
