@@ -22,9 +22,6 @@ from typing import Any
 from bench.stats import ArmTotals, TurnSample, percentile
 from bench.workloads import IN_PROCESS, Target, arms_for_round, settle
 
-OPEN_LOOP_ARMS = ("direct", "sdk", "stream")
-"""The arms of a run with one ChatWait server (with several: `direct`, `sdk`, each one)."""
-
 
 @dataclass(frozen=True)
 class OpenLoop:

@@ -20,7 +20,6 @@ from bench.procs import Server, machine_busy_seconds, peak_rss_bytes, reset_peak
 from bench.specs import SINGLE_ARM
 from bench.stats import ArmTotals, TurnSample, percentile
 
-ARMS = ("direct", "sdk", "stream", "wait")
 IN_PROCESS = frozenset({"direct", "sdk"})
 SETTLE_POLL_S = 0.03
 SETTLE_MAX_S = 3.0

@@ -102,14 +102,8 @@ class Limits:
                 cost_usd=cost,
                 expires_at=snap.now + timedelta(seconds=self.lease_seconds),
             )
-        after = _Snapshot(
-            snap.limits,
-            q.Held(snap.held.turns + 1, snap.held.tokens + tokens, snap.held.cost_usd + cost),
-            snap.settled,
-            snap.now,
-            rate.used,
-            rate.reset,
-        )
+        held = q.Held(snap.held.turns + 1, snap.held.tokens + tokens, snap.held.cost_usd + cost)
+        after = replace(snap, held=held, rate_used=rate.used, rate_reset=rate.reset)
         estimates_by_run = {e.run_id: e for e in estimates}
         return Admission(turn_id, user_id, estimates_by_run, _states(after))
 
