@@ -21,7 +21,7 @@ from chatwait.api.origin_guard import OriginGuardMiddleware
 from chatwait.api.ratelimit import install_limit_error_handler
 from chatwait.api.routes import api_router
 from chatwait.api.security_headers import SecurityHeadersMiddleware
-from chatwait.api.sse import install_cut_stream_filter
+from chatwait.api.sse_response import StreamWatch, install_cut_stream_filter
 from chatwait.config import Settings, get_settings, refuse_unsafe
 from chatwait.runtime import Runtime
 
@@ -67,6 +67,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="One prompt, several agents: wait for every answer or stream them all.",
         lifespan=lifespan,
+    )
+    app.state.streams = StreamWatch(
+        ping_seconds=settings.sse_ping_seconds,
+        send_timeout_seconds=settings.sse_send_timeout_seconds,
     )
     _install_middleware(app, settings)
     install_error_handlers(app)

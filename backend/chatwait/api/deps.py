@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from chatwait.accounts import Accounts, Principal
+from chatwait.api.sse_response import StreamWatch
 from chatwait.catalog import AgentCatalog
 from chatwait.errors import NotFound
 from chatwait.limits import Limits
@@ -22,6 +23,15 @@ async def get_runtime(request: Request) -> Runtime:
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_stream_watch(request: Request) -> StreamWatch:
+    """The app's SSE streams' watch (pings, send timeout, shutdown)."""
+    watch: StreamWatch = request.app.state.streams
+    return watch
+
+
+StreamWatchDep = Annotated[StreamWatch, Depends(get_stream_watch)]
 
 
 async def get_limits(runtime: RuntimeDep) -> Limits:

@@ -48,6 +48,9 @@ def serve(settings: Settings) -> None:
     app = create_app(settings)
 
     async def end_turns() -> None:
+        # A live turn ends within the grace period and its stream carries `turn_done`;
+        # a stream still open a second later (a reader of another replica's turn) is cut.
+        app.state.streams.drain(settings.shutdown_grace_seconds + 1)
         runtime = getattr(app.state, "runtime", None)
         if runtime is not None:
             await runtime.turns.shutdown(settings.shutdown_grace_seconds)

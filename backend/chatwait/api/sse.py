@@ -1,80 +1,20 @@
 """SSE of turn events: `id: <seq>`, `event: <type>`, one `data:` line of JSON.
 
 Framing is sse-starlette's `ServerSentEvent` (newline-safe `id`, `event` and `data`);
-each event is framed once into bytes and sse-starlette sends bytes as they are. Its
-`send_timeout` closes the stream of a client that stopped reading (`TurnEventStream`).
+each event is framed once into bytes, and `sse_response.TurnEventStream` sends them.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
-from contextvars import ContextVar
 
-from prometheus_client import Gauge
-from sse_starlette import EventSourceResponse, ServerSentEvent
-from sse_starlette.sse import SendTimeoutError
-from starlette.types import Receive, Scope, Send
+from sse_starlette import ServerSentEvent
 
 from chatwait.errors import ChatWaitError
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
 from chatwait.turns.events import encode
 
 SEPARATOR = "\n"
-
-logger = logging.getLogger("chatwait.api")
-
-_cut_stream: ContextVar[bool] = ContextVar("chatwait_cut_stream", default=False)
-"""Set in a request's task when `TurnEventStream` closed its stream on purpose."""
-
-
-class TurnEventStream(EventSourceResponse):
-    """An SSE response that closes the stream of a client that stopped reading.
-
-    A send that waits longer than `send_timeout` (the client's socket is full and it takes
-    nothing) ends the stream: the connection is closed without its final chunk, the client
-    sees a cut stream and resumes with `Last-Event-ID`, exactly as after a network drop.
-    """
-
-    def __init__(
-        self, *args: object, turn_id: str, open_streams: Gauge | None = None, **kwargs: object
-    ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.turn_id = turn_id
-        self.open_streams = open_streams
-        """Counts this stream while it is served (`chatwait_open_streams`)."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.open_streams is not None:
-            self.open_streams.inc()
-        try:
-            await super().__call__(scope, receive, send)
-        except SendTimeoutError:
-            _cut_stream.set(True)
-            logger.warning(
-                "turn %s: closed the stream of a client that read nothing for %g s "
-                "(it can resume with Last-Event-ID)",
-                self.turn_id,
-                self.send_timeout,
-            )
-        finally:
-            if self.open_streams is not None:
-                self.open_streams.dec()
-
-
-class CutStreamNoticeFilter(logging.Filter):
-    """Drops uvicorn's "returned without completing response" for a stream closed on
-    purpose (`TurnEventStream` logged why); every other such error still shows."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not _cut_stream.get()
-
-
-def install_cut_stream_filter() -> None:
-    """Put `CutStreamNoticeFilter` on uvicorn's error logger (once)."""
-    uvicorn_errors = logging.getLogger("uvicorn.error")
-    if not any(isinstance(f, CutStreamNoticeFilter) for f in uvicorn_errors.filters):
-        uvicorn_errors.addFilter(CutStreamNoticeFilter())
 
 
 def frame(event: LoggedEvent) -> bytes:

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response, status
-from sse_starlette import EventSourceResponse
 
-from chatwait.api.deps import CurrentUser, RuntimeDep
+from chatwait.api.deps import CurrentUser, RuntimeDep, StreamWatchDep
 from chatwait.api.ratelimit import ratelimit_headers
 from chatwait.api.schemas import (
     ERROR_RESPONSES,
@@ -19,7 +18,8 @@ from chatwait.api.schemas import (
     ErrorBody,
     TurnRecord,
 )
-from chatwait.api.sse import SEPARATOR, TurnEventStream, framed, unavailable
+from chatwait.api.sse import framed, unavailable
+from chatwait.api.sse_response import StreamWatch, TurnEventStream
 from chatwait.api.sse_schema import TURN_EVENT_STREAM
 from chatwait.errors import ValidationFailed
 from chatwait.event_log import EventLogUnavailable, LoggedEvent
@@ -98,10 +98,11 @@ async def _limit_headers(runtime: Runtime, started: StartedTurn, user_id: str) -
 
 async def _stream(
     runtime: Runtime,
+    watch: StreamWatch,
     opening: Awaitable[AsyncIterator[list[LoggedEvent]]],
     turn_id: str,
     headers: dict[str, str] | None = None,
-) -> EventSourceResponse:
+) -> TurnEventStream:
     """SSE of a reader; a log that cannot be read gives a stream ending in an `error` event."""
     try:
         events = await opening
@@ -110,14 +111,9 @@ async def _stream(
     return TurnEventStream(
         framed(events, retry_ms=runtime.settings.sse_retry_ms),
         turn_id=turn_id,
+        watch=watch,
         open_streams=runtime.metrics.open_streams,
-        ping=runtime.settings.sse_ping_seconds,
-        send_timeout=runtime.settings.sse_send_timeout_seconds or None,
-        sep=SEPARATOR,
         headers={"X-Turn-Id": turn_id, "Cache-Control": "no-cache", **(headers or {})},
-        # On SIGTERM a live turn ends within the grace period: let its stream carry
-        # `turn_done` instead of being cut when the server starts to exit.
-        shutdown_grace_period=runtime.settings.shutdown_grace_seconds + 1,
     )
 
 
@@ -140,14 +136,15 @@ async def chat_wait(
     return await runtime.reader.record(started.turn_id, user_id=user.user_id)
 
 
-@router.post("/streaming", response_class=EventSourceResponse, responses=START_SSE_RESPONSE)
+@router.post("/streaming", response_class=TurnEventStream, responses=START_SSE_RESPONSE)
 async def chat_streaming(
     body: ChatRequest,
     runtime: RuntimeDep,
     user: CurrentUser,
     idempotency_key: IdempotencyKey,
+    watch: StreamWatchDep,
     last_event_id: LastEventId = None,
-) -> EventSourceResponse:
+) -> TurnEventStream:
     """Run a turn and stream its events; the turn goes on if the client leaves.
 
     With an `Idempotency-Key` an earlier request already used, this streams that turn
@@ -160,7 +157,7 @@ async def chat_streaming(
     after = _resume_point(last_event_id, None) if started.attached else 0
     headers = await _limit_headers(runtime, started, user.user_id)
     opening = runtime.reader.open_started(started, after)
-    return await _stream(runtime, opening, started.turn_id, headers)
+    return await _stream(runtime, watch, opening, started.turn_id, headers)
 
 
 def _resume_point(last_event_id: str | None, after: int | None) -> int:
@@ -174,19 +171,20 @@ def _resume_point(last_event_id: str | None, after: int | None) -> int:
     return int(text)
 
 
-@router.get("/streaming/{turn_id}", response_class=EventSourceResponse, responses=SSE_RESPONSE)
+@router.get("/streaming/{turn_id}", response_class=TurnEventStream, responses=SSE_RESPONSE)
 async def chat_resume(
     turn_id: uuid.UUID,
     runtime: RuntimeDep,
     user: CurrentUser,
+    watch: StreamWatchDep,
     last_event_id: LastEventId = None,
     after: Annotated[int | None, Query(ge=0, le=MAX_SEQ)] = None,
-) -> EventSourceResponse:
+) -> TurnEventStream:
     """Every event after `Last-Event-ID` (or `after`) once, then the live tail."""
     opening = runtime.reader.open(
         str(turn_id), _resume_point(last_event_id, after), user_id=user.user_id
     )
-    return await _stream(runtime, opening, str(turn_id))
+    return await _stream(runtime, watch, opening, str(turn_id))
 
 
 @router.get("/turns/{turn_id}", response_model=TurnRecord, responses=ERROR_RESPONSES)
