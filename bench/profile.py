@@ -84,7 +84,11 @@ def component(frames: list[tuple[str, str]]) -> str:
 
 AREAS = (
     ("database", ("sqlalchemy", "aiosqlite/sqlite3"), ()),
-    ("SSE relay (reader, framing, send)", ("sse_starlette",), ("_follow", "framed", "frame")),
+    (
+        "SSE relay (reader, framing, send)",
+        ("sse_starlette",),
+        ("_follow", "framed", "frame", "_send", "_ping"),
+    ),
     ("event log (emit, append, wake)", (), ("emit", "append", "_publish", "_wake")),
     ("provider stream (SDK, openai, httpx2)", ("agents SDK", "openai", "httpx2/httpcore"), ()),
     (

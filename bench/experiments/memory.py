@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -127,17 +126,14 @@ async def hold_chatwait(server: Server, streams: int, probe_dir: Path) -> dict[s
     }
 
 
-def chatwait_part(
-    sim: Server, streams: int, frames: int, workdir: Path, variant: str = ""
-) -> dict[str, Any]:
+def chatwait_part(sim: Server, streams: int, frames: int, workdir: Path) -> dict[str, Any]:
     from bench.runner import run_async
 
-    name = f"chatwait{'+' + variant if variant else ''}"
+    name = "chatwait"
     probe_dir = workdir / f"probe-{name}"
     env = {
         "BENCH_MEMORY_DIR": str(probe_dir),
         "BENCH_MEMORY_FRAMES": str(frames),
-        "BENCH_MEMORY_VARIANT": variant,
         "PYTHONPATH": os.pathsep.join(filter(None, [REPO, os.environ.get("PYTHONPATH")])),
     }
     with chatwait_server(
@@ -152,7 +148,6 @@ def run_memory(
     frames: int,
     rss_pass: bool,
     traced_pace: float,
-    variants: list[str],
     out: Path | None,
 ) -> dict[str, Any]:
     """Both parts, traced then (if asked) untraced; writes JSON + markdown, returns them.
@@ -183,7 +178,6 @@ def run_memory(
             ) as sim:
                 parts: list[Callable[[Server, int, int, Path], dict[str, Any]]]
                 parts = [sdk_part, chatwait_part]
-                parts += [partial(chatwait_part, variant=v) for v in variants]
                 for part in parts:
                     started = time.monotonic()
                     row = part(sim, streams, traced, workdir)
@@ -229,9 +223,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--traced-pace", type=float, default=0.02, help="provider tok/s in the traced pass"
     )
-    parser.add_argument(
-        "--variant", action="append", default=[], choices=["lean-sse"], help="extra ChatWait run"
-    )
     parser.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
@@ -240,7 +231,6 @@ def main(argv: list[str] | None = None) -> None:
             args.frames,
             not args.no_rss_pass,
             args.traced_pace,
-            args.variant,
             args.out,
         )
 

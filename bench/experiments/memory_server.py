@@ -4,8 +4,7 @@
 SIGUSR1 takes the "before" measurement and starts tracemalloc (`BENCH_MEMORY_FRAMES`
 frames, 0 = off), SIGUSR2 the "after" one; each runs as a callback
 on the server's loop and writes `begin.json` / `end.json` into `BENCH_MEMORY_DIR`.
-Nothing is added to the app: no route, no middleware. `BENCH_MEMORY_VARIANT=lean-sse`
-swaps sse-starlette's response for `bench.experiments.lean_sse` (an experiment, see there).
+Nothing is added to the app: no route, no middleware.
 """
 
 from __future__ import annotations
@@ -61,10 +60,6 @@ def main(argv: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     probe = Probe(int(os.environ.get("BENCH_MEMORY_FRAMES", "25")))
     install(probe, out)
-    if os.environ.get("BENCH_MEMORY_VARIANT") == "lean-sse":
-        from bench.experiments.lean_sse import patch
-
-        patch()
     from chatwait.cli import main as chatwait_main
 
     chatwait_main(argv)

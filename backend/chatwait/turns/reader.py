@@ -67,8 +67,7 @@ class TurnReader:
 
         Events that were ready together come as one list, and SSE sends each list as one
         write: a busy server, or a run that streamed before its turn was stored, then pays
-        one send (a syscall, sse-starlette's per-send cancel scope, the middleware chain)
-        per batch instead of per token.
+        one send (a syscall, the middleware chain) per batch instead of per token.
         """
         first = await self.event_log.read(turn_id, after, wait=0, limit=READ_BATCH_EVENTS)
         if first is None:
