@@ -44,9 +44,15 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
 
 
 def open_signed_in(page: Page, url: str, email: str) -> None:
+    """Sign in and wait until the chat can take a message.
+
+    The composer shows before Chainlit's websocket is up; the mode picker comes over it
+    (`on_chat_start`), so a message typed once it shows is not sent into the void.
+    """
     page.goto(url + "/")
     sign_in(page, email)
     expect(page.locator("#chat-input")).to_be_visible(timeout=30_000)
+    expect(page.locator("#mode-picker-trigger-mode")).to_be_visible(timeout=30_000)
 
 
 def conversation_of(page: Page) -> str:

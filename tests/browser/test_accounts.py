@@ -376,6 +376,11 @@ def test_a_ui_session_outlives_its_access_tokens(page: Page, tmp_path: Path) -> 
             turn = send(page, f"Question {turns}")
             wait_until_finished(turn)
             expect(turn.locator('.cw-pane[data-status="done"]')).to_have_count(2)
+            if turns == 0:
+                # Chainlit now moves to /thread/<id> and renders the chat again from its
+                # history; a message sent meanwhile lands in the view being replaced.
+                conversation_of(page)
+                page.wait_for_load_state("networkidle")
             turns += 1
         page.reload()  # the sidebar and history, with a refreshed token too
         expect(page.locator(".cw-turn")).to_have_count(turns, timeout=30_000)
