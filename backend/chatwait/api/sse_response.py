@@ -119,6 +119,8 @@ class TurnEventStream(Response):
         )
         self._task: asyncio.Task[object] | None = None
         self._asgi_send: Send | None = None
+        self._pinging: asyncio.Task[None] | None = None
+        """The ping in flight, if any (held: the loop keeps only weak references)."""
         self._finished = False
         self._last_write = 0.0
         self._sends = 0
@@ -203,7 +205,7 @@ class TurnEventStream(Response):
             self._stop("shutdown")
         elif now - self._last_write >= self.watch.ping_seconds and self._open:
             self._last_write = now
-            asyncio.get_running_loop().create_task(self._ping())
+            self._pinging = asyncio.get_running_loop().create_task(self._ping())
 
     async def _ping(self) -> None:
         if not self._open or self._asgi_send is None:
