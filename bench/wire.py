@@ -43,10 +43,11 @@ def _request(method: str, path: str, port: int, body: bytes) -> bytes:
 
 
 async def _open(
-    port: int, method: str, path: str, payload: dict[str, Any]
+    port: int, method: str, path: str, payload: dict[str, Any] | None
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, int, dict[str, str]]:
     reader, writer = await asyncio.open_connection(HOST, port, limit=1 << 20)
-    writer.write(_request(method, path, port, json.dumps(payload).encode()))
+    body = b"" if payload is None else json.dumps(payload).encode()
+    writer.write(_request(method, path, port, body))
     status_line = await reader.readline()
     parts = status_line.split(b" ", 2)
     if len(parts) < 2 or not parts[1].isdigit():
@@ -114,9 +115,12 @@ def parse_event(block: bytes, arrived_us: int) -> SseEvent | None:
     return SseEvent(event_id, kind, "\n".join(data), arrived_us)
 
 
-async def stream_sse(port: int, path: str, payload: dict[str, Any]) -> AsyncIterator[SseEvent]:
-    """POST JSON and yield the SSE events of the answer until the server ends it."""
-    reader, writer, status, headers = await _open(port, "POST", path, payload)
+async def stream_sse(
+    port: int, path: str, payload: dict[str, Any] | None, *, method: str = "POST"
+) -> AsyncIterator[SseEvent]:
+    """POST JSON (or GET, with `payload` None) and yield the SSE events of the answer
+    until the server ends it."""
+    reader, writer, status, headers = await _open(port, method, path, payload)
     try:
         if status != 200:
             body = b"".join([chunk async for chunk in _body_chunks(reader, headers)])
