@@ -45,8 +45,11 @@ async def _owner_turn(port_a: int, port_b: int, agents: int, index: int) -> list
     other_started: asyncio.Event = asyncio.Event()
     other_task: asyncio.Task[None] | None = None
 
+    other_events: list[SseEvent] = []
+
     async def follow_other(turn_id: str) -> None:
         async for event in stream_sse(port_b, f"/chat/streaming/{turn_id}", None, method="GET"):
+            other_events.append(event)
             _stamp(at_other, event)
             other_started.set()
 
@@ -59,7 +62,10 @@ async def _owner_turn(port_a: int, port_b: int, agents: int, index: int) -> list
     if other_task is not None:
         await other_task
     if len(at_other) != len(at_owner):
-        raise RuntimeError(f"turn {index}: owner saw {len(at_owner)} events, other {len(at_other)}")
+        raise RuntimeError(
+            f"turn {index}: owner saw {len(at_owner)} events, other {len(at_other)}: "
+            + "; ".join(f"{e.id} {e.event} {e.data[:200]}" for e in other_events)
+        )
     caught_up = min(at_other.values())
     return [
         (at_other[seq] - arrived) / 1000
