@@ -42,7 +42,6 @@ async def _owner_turn(port_a: int, port_b: int, agents: int, index: int) -> list
     """One turn: its events' arrival delays (ms) at B's reader after A's."""
     at_owner: dict[str, int] = {}
     at_other: dict[str, int] = {}
-    other_started: asyncio.Event = asyncio.Event()
     other_task: asyncio.Task[None] | None = None
 
     other_events: list[SseEvent] = []
@@ -51,7 +50,6 @@ async def _owner_turn(port_a: int, port_b: int, agents: int, index: int) -> list
         async for event in stream_sse(port_b, f"/chat/streaming/{turn_id}", None, method="GET"):
             other_events.append(event)
             _stamp(at_other, event)
-            other_started.set()
 
     body = chat_body(agents, f"Replica delay {index}")
     async for event in stream_sse(port_a, "/chat/streaming", body):

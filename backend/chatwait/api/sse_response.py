@@ -118,6 +118,7 @@ class TurnEventStream(Response):
             }
         )
         self._task: asyncio.Task[object] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._asgi_send: Send | None = None
         self._pinging: asyncio.Task[None] | None = None
         """The ping in flight, if any (held: the loop keeps only weak references)."""
@@ -142,7 +143,7 @@ class TurnEventStream(Response):
             return
         self._task = asyncio.current_task()
         self._asgi_send = send
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         self._last_write = loop.time()
         self._open = True
         listener = loop.create_task(self._listen_for_disconnect(receive))
@@ -150,7 +151,7 @@ class TurnEventStream(Response):
         if self.open_streams is not None:
             self.open_streams.inc()
         try:
-            await self._stream(send, loop)
+            await self._stream(send)
         except asyncio.CancelledError:
             if self._cut is None or self._task is None or self._task.uncancel() > 0:
                 raise  # not (only) our own cut
@@ -163,7 +164,7 @@ class TurnEventStream(Response):
                 self.open_streams.dec()
             await self._close_frames()
 
-    async def _stream(self, send: Send, loop: asyncio.AbstractEventLoop) -> None:
+    async def _stream(self, send: Send) -> None:
         await self._send(
             send,
             {
@@ -178,9 +179,11 @@ class TurnEventStream(Response):
         await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send(self, send: Send, message: Message) -> None:
-        """One ASGI send, marked so the watch sees one that blocks."""
+        """One ASGI send, marked so the watch sees one that blocks (the loop is the one
+        `__call__` saw: `get_running_loop` costs a `getpid` per call on Python 3.11)."""
+        assert self._loop is not None
         if self._sends == 0:
-            self._blocked_since = asyncio.get_running_loop().time()
+            self._blocked_since = self._loop.time()
         self._sends += 1
         try:
             await send(message)
@@ -188,7 +191,7 @@ class TurnEventStream(Response):
             self._sends -= 1
             if self._sends == 0:
                 self._blocked_since = None
-                self._last_write = asyncio.get_running_loop().time()
+                self._last_write = self._loop.time()
 
     async def _listen_for_disconnect(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -205,7 +208,8 @@ class TurnEventStream(Response):
             self._stop("shutdown")
         elif now - self._last_write >= self.watch.ping_seconds and self._open:
             self._last_write = now
-            self._pinging = asyncio.get_running_loop().create_task(self._ping())
+            assert self._loop is not None
+            self._pinging = self._loop.create_task(self._ping())
 
     async def _ping(self) -> None:
         if not self._open or self._asgi_send is None:
