@@ -24,6 +24,11 @@ batch while it waits on the socket, not every event of the turn since it last se
 CATCH_UP_SECONDS = 1.0
 """How long a resume ahead of this replica's copy of a live turn waits for it."""
 
+_FIRST_POLL_SECONDS = 0.005
+_LAST_POLL_SECONDS = 0.05
+"""How often a reader polls for a live turn the log does not hold yet: soon, then at
+about the shared log's flush interval."""
+
 
 class TurnReader:
     """Opens event streams for resumable SSE."""
@@ -71,7 +76,10 @@ class TurnReader:
         """
         first = await self.event_log.read(turn_id, after, wait=0, limit=READ_BATCH_EVENTS)
         if first is None:
-            events, reset_after = await self._stored(turn_id)
+            events, reset_after, live = await self._stored(turn_id)
+            if live:
+                first = await self._await_log(turn_id, after)
+        if first is None:
             if reset_after is not None and after > reset_after:
                 raise _stream_reset(turn_id)
             _check_after(after, events[-1].seq if events else 0)
@@ -82,6 +90,25 @@ class TurnReader:
             first = await self._catch_up(turn_id, after, first)
         _check_after(after, first.last_seq)
         return self._follow(turn_id, after, first)
+
+    async def _await_log(self, turn_id: str, after: int) -> LogRead | None:
+        """A turn stored as running that the log does not hold yet: wait a moment for it.
+
+        Another replica's first events reach the shared log a flush after its own client
+        got them, and the stored rows of a live turn hold only its start: answering from
+        them ended the stream after `run_started`, with no `turn_done`. None when the log
+        still lacks the turn after `CATCH_UP_SECONDS` (its writer died, or the log lost it).
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CATCH_UP_SECONDS
+        pause = _FIRST_POLL_SECONDS
+        while (left := deadline - loop.time()) > 0:
+            await asyncio.sleep(min(pause, left))
+            found = await self.event_log.read(turn_id, after, wait=0, limit=READ_BATCH_EVENTS)
+            if found is not None:
+                return found
+            pause = min(pause * 2, _LAST_POLL_SECONDS)
+        return None
 
     async def _catch_up(self, turn_id: str, after: int, read: LogRead) -> LogRead:
         """A live turn whose log is behind the client's `Last-Event-ID`: wait a moment.
@@ -120,8 +147,9 @@ class TurnReader:
                 raise NotFound(f"turn {turn_id} does not exist")
             return TurnRecord.from_row(turn)
 
-    async def _stored(self, turn_id: str) -> tuple[list[LoggedEvent], int | None]:
-        """The turn's events from the database, and past which seq a resume must restart.
+    async def _stored(self, turn_id: str) -> tuple[list[LoggedEvent], int | None, bool]:
+        """The turn's events from the database, past which seq a resume must restart, and
+        whether it is stored as still running.
 
         Rebuilt events (the process running the turn died before storing its transcript)
         are numbered afresh: a `Last-Event-ID` a client got from the dead process means
@@ -134,7 +162,7 @@ class TurnReader:
             if turn is None:
                 raise NotFound(f"turn {turn_id} does not exist")
             reset_after = 0 if not turn.transcript else turn.reset_after
-            return replay_events(turn), reset_after
+            return replay_events(turn), reset_after, turn.status == "running"
 
     async def _follow(
         self, turn_id: str, after: int, read: LogRead
@@ -152,7 +180,7 @@ class TurnReader:
                 turn_id, after, wait=self.wait_seconds, limit=READ_BATCH_EVENTS
             )
             if next_read is None:
-                events, reset_after = await self._stored(turn_id)
+                events, reset_after, _ = await self._stored(turn_id)
                 rest = [] if reset_after is not None and after > reset_after else events[after:]
                 async for stored in _iterate(rest):
                     yield stored
