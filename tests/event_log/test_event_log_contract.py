@@ -184,6 +184,49 @@ async def test_memory_log_caps_turns_by_evicting_finished_ones_first() -> None:
     assert await log.read("new", 0, wait=0) is not None
 
 
+async def test_memory_log_drops_the_earliest_finished_turn_at_the_cap() -> None:
+    """The turn a client is likeliest to resume is the one that ended last, whenever it
+    started."""
+    log = MemoryEventLog(ttl_seconds=600, max_turns=3)
+    for turn in ("early", "late"):
+        await log.append(turn, _event(1))
+    await log.finish("late")
+    await log.finish("early")
+    await log.append("third", _event(1))
+    await log.append("fourth", _event(1))
+    assert await log.read("late", 0, wait=0) is None
+    for kept in ("early", "third", "fourth"):
+        assert await log.read(kept, 0, wait=0) is not None
+
+
+async def test_memory_log_lets_go_of_expired_turns_when_new_ones_start() -> None:
+    now = [0.0]
+    log = MemoryEventLog(ttl_seconds=5, max_turns=100, clock=lambda: now[0])
+    for turn in ("a", "b", "c"):
+        await log.append(turn, _event(1))
+    await log.finish("a")
+    now[0] = 3.0
+    await log.finish("b")
+    now[0] = 6.0  # a expired, b not yet, c still live
+    await log.append("d", _event(1))
+    assert len(log) == 3
+    assert await log.read("b", 0, wait=0) is not None
+    now[0] = 9.0
+    await log.append("e", _event(1))
+    assert len(log) == 3, "b expired too; the live c, d and e stay"
+    assert await log.read("c", 0, wait=0) is not None
+
+
+async def test_a_reopened_turn_is_not_dropped_as_finished() -> None:
+    log = MemoryEventLog(ttl_seconds=600, max_turns=2)
+    await log.append("t", _event(1))
+    await log.finish("t")
+    await log.reopen("t", [_event(1)])
+    await log.append("u", _event(1))
+    await log.append("v", _event(1))
+    assert await log.read("t", 0, wait=0) is not None, "live again: never evicted"
+
+
 async def test_memory_log_rejects_a_gap_in_seq() -> None:
     log = MemoryEventLog()
     await log.append("t", _event(1))

@@ -24,7 +24,9 @@ class MemoryEventLog(TurnEventLog):
     """Keeps live turns whole and finished ones for `ttl_seconds`, at most `max_turns`.
 
     Waiting readers share one `asyncio.Event` per turn, swapped on every append, so a
-    thousand idle readers cost one object each and no polling.
+    thousand idle readers cost one object each and no polling. Finished turns are also
+    kept in the order they finished, which is the order they expire in: a new turn drops
+    the expired and over-the-cap ones from the front instead of scanning every turn.
     """
 
     def __init__(
@@ -35,6 +37,8 @@ class MemoryEventLog(TurnEventLog):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._turns: OrderedDict[str, _TurnBuffer] = OrderedDict()
+        self._finished: OrderedDict[str, None] = OrderedDict()
+        """Ids of the finished turns in `_turns`, the earliest finished first."""
         self._ttl = ttl_seconds
         self._max_turns = max_turns
         self._clock = clock
@@ -57,6 +61,8 @@ class MemoryEventLog(TurnEventLog):
         buffer = self._turns.get(turn_id)
         if buffer is not None:
             buffer.finished_at = self._clock()
+            self._finished[turn_id] = None
+            self._finished.move_to_end(turn_id)
             self._wake(buffer)
 
     async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
@@ -66,6 +72,7 @@ class MemoryEventLog(TurnEventLog):
             self._evict()
             buffer = self._turns[turn_id] = _TurnBuffer(events=list(events))
         buffer.finished_at = None
+        self._finished.pop(turn_id, None)
 
     async def mark_reset(self, turn_id: str, after: int) -> None:
         buffer = self._turns.get(turn_id)
@@ -106,12 +113,13 @@ class MemoryEventLog(TurnEventLog):
         return buffer.finished_at is not None and self._clock() - buffer.finished_at > self._ttl
 
     def _evict(self) -> None:
-        """Drop expired turns, then the oldest finished ones while over the cap."""
-        for turn_id in [t for t, b in self._turns.items() if self._expired(b)]:
-            del self._turns[turn_id]
-        if len(self._turns) < self._max_turns:
-            return
-        for turn_id in [t for t, b in self._turns.items() if b.finished_at is not None]:
-            del self._turns[turn_id]
-            if len(self._turns) < self._max_turns:
+        """Drop expired turns, then the earliest finished while over the cap (live turns
+        stay): from the front of `_finished`, so a start costs what it drops."""
+        while self._finished:
+            turn_id = next(iter(self._finished))
+            buffer = self._turns.get(turn_id)
+            kept = buffer is not None and not self._expired(buffer)
+            if kept and len(self._turns) < self._max_turns:
                 return
+            del self._finished[turn_id]
+            self._turns.pop(turn_id, None)
