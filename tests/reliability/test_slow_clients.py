@@ -19,6 +19,7 @@ import asyncio
 import json
 import socket
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ from tests.support.databases import throwaway_database
 from tests.support.eventually import eventually
 from tests.support.processes import ChildServer, chatwait_server, sim_server
 from tests.support.sse import Event
+
+CUT_NOTICE = "closed the stream of a client that read nothing"
 
 BIG = ["big"]
 """A compatible provider on a separate offline provider with very long answers; the
@@ -64,14 +67,14 @@ class StalledReader:
 
 
 def _dechunk(body: bytes) -> bytes:
-    out, rest = bytearray(), body
-    while rest:
-        size_line, _, rest = rest.partition(b"\r\n")
-        size = int(size_line.split(b";")[0], 16)
+    out, at = bytearray(), 0
+    while at < len(body):
+        line_end = body.index(b"\r\n", at)
+        size = int(body[at:line_end].split(b";")[0], 16)
         if size == 0:
             break
-        out += rest[:size]
-        rest = rest[size + 2 :]
+        out += body[line_end + 2 : line_end + 2 + size]
+        at = line_end + 2 + size + 2
     return bytes(out)
 
 
@@ -97,7 +100,9 @@ def _rig(directory: Path, answer_tokens: int, **settings: object) -> Iterator[Ri
             EVENT_LOG_MAX_TURNS=1,  # a finished big turn leaves the log when the next starts
             RUN_TIMEOUT_SECONDS=300,
             PROVIDER_TIMEOUT_SECONDS=120,
-            **{"SSE_SEND_TIMEOUT_SECONDS": 600, **settings},
+            # Never cut a stalled reader (0), unless a test sets a timeout: these readers
+            # stall for as long as the test takes, and a cut one would miss events.
+            **{"SSE_SEND_TIMEOUT_SECONDS": 0, **settings},
         ) as server,
     ):
         yield Rig(server, database)
@@ -137,15 +142,16 @@ def _big_turn(rig: Rig, stalled: int) -> tuple[list[Event], list[list[Event]], i
         assert [run["status"] for run in turn["runs"]] == ["done"]
         held_kib = rig.server.rss_kib()
         full = asyncio.run(_read_all(base_url, path))
-    return full, [reader.read_all() for reader in readers], held_kib
+    # All at once: read one after another, the last one waited for all the others.
+    with ThreadPoolExecutor(max_workers=max(len(readers), 1)) as pool:
+        stalled_events = list(pool.map(StalledReader.read_all, readers))
+    assert CUT_NOTICE not in rig.server.log_text()
+    return full, stalled_events, held_kib
 
 
 async def _read_all(base_url: str, path: str) -> list[Event]:
     async with httpx.AsyncClient(base_url=base_url, timeout=300) as client:
         return (await read_until(client, "GET", path, cut_after_bytes=None)).events
-
-
-CUT_NOTICE = "closed the stream of a client that read nothing"
 
 
 def test_a_reader_that_stops_reading_is_cut_and_resumes_exactly(tmp_path: Path) -> None:
