@@ -22,7 +22,7 @@ from chatwait.event_log import LoggedEvent, MemoryEventLog
 from chatwait.providers import AgentSpec, ResolvedAgent
 from chatwait.turns import LiveRun, LiveTurn
 from chatwait.turns.events import Delta, TurnEvent
-from chatwait.turns.run import RunOptions, complete_run
+from chatwait.turns.run import RunOptions, abandon_run, complete_run, start_run
 from tests.turns.scripted import Script, ScriptedProvider, scripted_provider
 
 OPTIONS = RunOptions(instructions="Be brief.", tracing=False, time_limit=30)
@@ -224,5 +224,45 @@ async def test_an_ended_run_is_not_kept_alive_by_the_context_its_request_went_ou
     assert record.status == "done" and script.sent_in, "the request went out"
     turn = weakref.ref(run.turn)
     del run
+    gc.collect()
+    assert turn() is None, gc.get_referrers(turn())
+
+
+async def test_a_relay_started_before_its_turn_opened_is_completed_where_it_is_awaited() -> None:
+    """`start_run` sends the request at once; `complete_run` later takes that relay over
+    (no second request, nothing lost from before the turn opened)."""
+    provider = scripted_provider(["alpha"])
+    script = Script(["early ", "late"], hold_at=1)
+    provider.scripts["alpha"].append(script)
+    run = _run(provider)
+    relay = start_run(run, OPTIONS)
+    await script.reached.wait()
+    assert run.dispatched.is_set() and run.progress.text == "early "
+    await run.turn.open("conversation-1")
+    await run.open()
+    script.gate.set()
+    record = await complete_run(run, OPTIONS, relay)
+    assert (record.status, record.output, record.attempts) == ("done", "early late", 1)
+    assert _streamed(run.turn) == "early late"
+
+
+async def test_an_abandoned_relay_is_cancelled_and_keeps_nothing_alive() -> None:
+    """A turn that could not start (its rows were not written) abandons its runs' relays:
+    each stops streaming, counts as dispatched, and leaves the turn collectable."""
+    provider = scripted_provider(["alpha"])
+    script = Script(["a", "never"], hold_at=1)
+    provider.scripts["alpha"].append(script)
+    run = _run(provider)
+    relay = start_run(run, OPTIONS)
+    await script.reached.wait()
+    abandon_run(run, relay)
+    await asyncio.wait({relay.task})  # not `await`: its raised CancelledError holds frames
+    assert relay.task.cancelled()
+    # The SDK's own run task, cancelled by the relay on its way out, ends next.
+    if others := asyncio.all_tasks() - {asyncio.current_task()}:
+        await asyncio.wait(others)
+    assert run.dispatched.is_set() and script.sent_in, "the request had gone out"
+    turn = weakref.ref(run.turn)
+    del run, relay
     gc.collect()
     assert turn() is None, gc.get_referrers(turn())

@@ -1,8 +1,9 @@
 """Drive one `LiveRun` through the Agents SDK to its terminal `RunRecord`.
 
 `complete_run` wraps `relay_stream`: the relay streams the SDK run and emits its text;
-`complete_run` runs the relay in a task of its own, under the run's time limit and the
-turn's cancel, and turns however it ended into the record that is stored and sent.
+`start_run` runs the relay in a task of its own, and `complete_run` awaits it under the
+run's time limit and the turn's cancel and turns however it ended into the record that
+is stored and sent.
 
 The relay's task consumes `stream_events()` here and nowhere else: the SDK cancels a run
 when the task consuming it is cancelled, so an SSE client going away can never reach it.
@@ -110,17 +111,40 @@ def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult
     return RunErrorHandlerResult(final_output=getattr(data.error, "refusal", ""))
 
 
-async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """A run's relay, started: its task (the run's to cancel) and when its time is up."""
+
+    task: asyncio.Task[None]
+    deadline: float
+    """In the event loop's clock."""
+
+
+def start_run(run: LiveRun, options: RunOptions) -> Relay:
+    """Start relaying the run in a task of its own, now; `complete_run` awaits it.
+
+    Apart, so a turn can send its runs' requests at once and await each where it
+    already is, not in one more task per run.
+    """
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(relay_stream(run, options), name=f"run-{run.run_id}")
+    run.adopt(task)
+    return Relay(task, loop.time() + options.time_limit)
+
+
+async def complete_run(run: LiveRun, options: RunOptions, relay: Relay | None = None) -> RunRecord:
     """Relay the run under its time limit and cancel; never raises for a provider error.
 
-    A cancel of the task awaiting this (not of the relay) propagates: the caller is
-    going away, and the relay's own cancel is what ends a run `cancelled`.
+    `relay` is the run's relay from `start_run`, else it starts now. A cancel of the
+    task awaiting this (not of the relay) propagates: the caller is going away, and the
+    relay's own cancel is what ends a run `cancelled`.
     """
-    task = asyncio.create_task(relay_stream(run, options), name=f"run-{run.run_id}")
-    run.adopt(task)
+    relay = relay or start_run(run, options)
+    task = relay.task
     failure: RunFailure | None = None
     try:
-        await asyncio.wait_for(task, options.time_limit)
+        left = relay.deadline - asyncio.get_running_loop().time()
+        await asyncio.wait_for(task, left)
     except TimeoutError:
         failure = RunFailure(
             f"the run did not finish within {options.time_limit:g} s",
@@ -149,12 +173,23 @@ async def complete_run(run: LiveRun, options: RunOptions) -> RunRecord:
             secrets=run.agent.secrets(),
         )
     finally:
-        run.request_sent()  # an ended run holds up nothing
-        if run.progress.attempts is not None:
-            # Its counter lives on in contexts the provider's pooled connections copied:
-            # without this hook they would keep the whole turn alive until they close.
-            run.progress.attempts.on_first = None
+        _let_go(run)
     return _record(run, failure)
+
+
+def abandon_run(run: LiveRun, relay: Relay) -> None:
+    """Cancel a started relay that will not be awaited (its turn could not start)."""
+    relay.task.cancel()
+    _let_go(run)
+
+
+def _let_go(run: LiveRun) -> None:
+    """An ended run holds up nothing and is held by nothing it leaves behind."""
+    run.request_sent()
+    if run.progress.attempts is not None:
+        # Its counter lives on in contexts the provider's pooled connections copied:
+        # without this hook they would keep the whole turn alive until they close.
+        run.progress.attempts.on_first = None
 
 
 def _record(run: LiveRun, failure: RunFailure | None) -> RunRecord:

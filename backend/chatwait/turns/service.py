@@ -5,8 +5,9 @@ is final. Runs live in tasks the service holds, never in an HTTP handler, so a c
 that disconnects changes nothing; `cancel` and `shutdown` are the only ways to stop them.
 
     start ─▶ LiveTurn + one LiveRun per agent ─▶ _drive ─▶ _follow(run) × N ─▶ _finish
-              (requests go out at once)          (gather)   (complete_run,      (last run
-                                                             store, emit)        + turn row)
+              (requests go out at once)          (gather)   (start_run ...      (last run
+                                                             complete_run,       + turn row)
+                                                             store, emit)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from chatwait.turns.live_run import LiveRun
 from chatwait.turns.quota import estimate, used
 from chatwait.turns.reader import TurnReader
 from chatwait.turns.records import RunRecord, StartedTurn, TurnRequest
-from chatwait.turns.run import RunOptions, complete_run
+from chatwait.turns.run import RunOptions, abandon_run, complete_run, start_run
 from chatwait.turns.validation import check_text
 
 logger = logging.getLogger("chatwait.turns")
@@ -267,7 +268,10 @@ class TurnService:
         """Run every agent concurrently, then end the turn; never raises."""
         try:
             turn.runs_going = len(turn.runs)
-            ended = await asyncio.gather(*(self._follow(turn, run) for run in turn.runs))
+            if len(turn.runs) == 1:  # no gather: its task per run holds memory all turn
+                ended = [await self._follow(turn, turn.runs[0])]
+            else:
+                ended = await asyncio.gather(*(self._follow(turn, run) for run in turn.runs))
             await self._finish(turn, next((r for r in ended if r is not None), None))
         except Exception:
             logger.exception("turn %s could not be finalized", turn.turn_id)
@@ -282,14 +286,14 @@ class TurnService:
         of the turn's runs to end is returned unstored, for `_finish` to store with the
         turn.
         """
-        execution = asyncio.ensure_future(complete_run(run, self.options))
+        relay = start_run(run, self.options)
         try:
             await turn.opened.wait()
         except BaseException:
-            execution.cancel()
+            abandon_run(run, relay)
             raise
         await run.open()
-        record = await execution
+        record = await complete_run(run, self.options, relay)
         self.metrics.run_ended(record)
         turn.runs_going -= 1
         if not turn.runs_going:
