@@ -228,13 +228,18 @@ async def test_an_ended_run_is_not_kept_alive_by_the_context_its_request_went_ou
     assert turn() is None, gc.get_referrers(turn())
 
 
+def _held_run(chunks: list[str]) -> tuple[LiveRun, Script]:
+    """A run whose script streams its first chunk, then holds until `script.gate`."""
+    provider = scripted_provider(["alpha"])
+    script = Script(chunks, hold_at=1)
+    provider.scripts["alpha"].append(script)
+    return _run(provider), script
+
+
 async def test_a_relay_started_before_its_turn_opened_is_completed_where_it_is_awaited() -> None:
     """`start_run` sends the request at once; `complete_run` later takes that relay over
     (no second request, nothing lost from before the turn opened)."""
-    provider = scripted_provider(["alpha"])
-    script = Script(["early ", "late"], hold_at=1)
-    provider.scripts["alpha"].append(script)
-    run = _run(provider)
+    run, script = _held_run(["early ", "late"])
     relay = start_run(run, OPTIONS)
     await script.reached.wait()
     assert run.dispatched.is_set() and run.progress.text == "early "
@@ -249,10 +254,7 @@ async def test_a_relay_started_before_its_turn_opened_is_completed_where_it_is_a
 async def test_an_abandoned_relay_is_cancelled_and_keeps_nothing_alive() -> None:
     """A turn that could not start (its rows were not written) abandons its runs' relays:
     each stops streaming, counts as dispatched, and leaves the turn collectable."""
-    provider = scripted_provider(["alpha"])
-    script = Script(["a", "never"], hold_at=1)
-    provider.scripts["alpha"].append(script)
-    run = _run(provider)
+    run, script = _held_run(["a", "never"])
     relay = start_run(run, OPTIONS)
     await script.reached.wait()
     abandon_run(run, relay)
