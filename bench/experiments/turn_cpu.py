@@ -1,14 +1,15 @@
 """Server CPU per turn, turns one after another, as the turns held in memory grow.
 
 `uv run python -m bench.experiments.turn_cpu [--warm 1000] [--turns 500] [--agents 1]
-[--answer-tokens 2]`
+[--answer-tokens 2] [--profile DIR]`
 
 One ChatWait server (SQLite, memory event log) against the offline provider answering at
 once with a few tokens, so what is measured is a turn's fixed cost: the HTTP request and
 SSE response, validation, the transactions, the SDK's per-run set-up, the turn's tasks.
 `--warm` turns run first (the event log keeps finished turns for resumes, up to
 `EVENT_LOG_MAX_TURNS`), then the server's CPU (from /proc) is read over `--turns` more
-streamed turns, one at a time. Figures go to docs/benchmarks.md.
+streamed turns, one at a time. Figures go to docs/benchmarks.md. `--profile DIR` samples
+the measured turns with py-spy (read with `python -m bench profile FILE`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from bench.arms import chat_body
 from bench.procs import chatwait_server, cpu_seconds, sim_server
+from bench.runner import profiling
 from bench.wire import stream_sse
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "results"
@@ -39,7 +41,9 @@ async def _turns(port: int, count: int, agents: int) -> None:
             raise RuntimeError(f"turn {index} ended with {last!r}, not turn_done")
 
 
-def run(warm: int, turns: int, agents: int, answer_tokens: int) -> dict[str, Any]:
+def run(
+    warm: int, turns: int, agents: int, answer_tokens: int, profile: Path | None = None
+) -> dict[str, Any]:
     """Start the provider and ChatWait, warm it up, and read its CPU over `turns`."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,10 +56,11 @@ def run(warm: int, turns: int, agents: int, answer_tokens: int) -> dict[str, Any
         ):
             asyncio.run(_turns(server.port, warm, agents))
             before = cpu_seconds(server.pid)
-            clock = time.perf_counter()
-            asyncio.run(_turns(server.port, turns, agents))
-            wall = time.perf_counter() - clock
-            cpu = cpu_seconds(server.pid) - before
+            with profiling(server, profile, "turn-cpu", native=True):
+                clock = time.perf_counter()
+                asyncio.run(_turns(server.port, turns, agents))
+                wall = time.perf_counter() - clock
+                cpu = cpu_seconds(server.pid) - before
     return {
         "command": "uv run python -m bench.experiments.turn_cpu " + " ".join(sys.argv[1:]),
         "warm": warm,
@@ -89,8 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--agents", type=int, default=1)
     parser.add_argument("--answer-tokens", type=int, default=2)
     parser.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
+    parser.add_argument("--profile", type=Path, help="write py-spy raw stacks to this directory")
     args = parser.parse_args(argv)
-    result = run(args.warm, args.turns, args.agents, args.answer_tokens)
+    result = run(args.warm, args.turns, args.agents, args.answer_tokens, args.profile)
     out = args.out or OUT_DIR / f"turn-cpu-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
