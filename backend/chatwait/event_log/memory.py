@@ -10,12 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwait.event_log.base import LoggedEvent, LogRead, SeqRefused, TurnEventLog
+from chatwait.latch import Latch
 
 
 @dataclass(slots=True)
 class _TurnBuffer:
     events: list[LoggedEvent] = field(default_factory=list)
-    changed: asyncio.Event = field(default_factory=asyncio.Event)
+    changed: Latch = field(default_factory=Latch)
     finished_at: float | None = None
     reset_after: int | None = None
 
@@ -23,8 +24,8 @@ class _TurnBuffer:
 class MemoryEventLog(TurnEventLog):
     """Keeps live turns whole and finished ones for `ttl_seconds`, at most `max_turns`.
 
-    Waiting readers share one `asyncio.Event` per turn, swapped on every append, so a
-    thousand idle readers cost one object each and no polling. Finished turns are also
+    Waiting readers share one `Latch` per turn, swapped on every append, so a thousand
+    idle readers cost one future each and no polling. Finished turns are also
     kept in the order they finished, which is the order they expire in: a new turn drops
     the expired and over-the-cap ones from the front instead of scanning every turn.
     """
@@ -107,7 +108,7 @@ class MemoryEventLog(TurnEventLog):
 
     def _wake(self, buffer: _TurnBuffer) -> None:
         buffer.changed.set()
-        buffer.changed = asyncio.Event()
+        buffer.changed = Latch()
 
     def _expired(self, buffer: _TurnBuffer) -> bool:
         return buffer.finished_at is not None and self._clock() - buffer.finished_at > self._ttl

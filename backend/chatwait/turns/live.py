@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, SeqRefused, TurnEventLog
+from chatwait.latch import Latch
 from chatwait.limits import Admission
 from chatwait.statuses import EndStatus
 from chatwait.turns.events import TurnEvent, TurnStarted, encode
@@ -46,9 +47,9 @@ class LiveTurn:
     stored: bool = False
     """Its rows are final: a cancel now is a conflict, though the turn is still here
     while its end is published."""
-    opened: asyncio.Event = field(default_factory=asyncio.Event)
+    opened: Latch = field(default_factory=Latch)
     """Set once `turn_started` is logged: runs emit their own events from then on."""
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: Latch = field(default_factory=Latch)
     published: int = 0
     """How many transcript events the log holds; behind while the log is unreachable."""
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

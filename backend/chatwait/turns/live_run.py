@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from agents import TResponseInputItem
 
+from chatwait.latch import Latch
 from chatwait.providers import AttemptCounter, ResolvedAgent
 from chatwait.statuses import EndStatus
 from chatwait.tools import cap_output
@@ -81,7 +82,7 @@ class LiveRun:
     fusion: FusionInfo | None = None
     """A fused run's strategy and the runs it reads."""
     progress: RunProgress = field(init=False)
-    dispatched: asyncio.Event = field(default_factory=asyncio.Event)
+    dispatched: Latch = field(default_factory=Latch)
     """Set once its first provider request has gone out, or it has ended."""
     task: asyncio.Task[None] | None = None
     """The task streaming from the provider; cancelling it ends the run."""

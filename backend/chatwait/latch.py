@@ -1,0 +1,60 @@
+"""`Latch`: a one-shot `asyncio.Event` that holds memory only while someone waits.
+
+A held stream keeps several of these for its whole life (a turn opened, a turn finished,
+a run's request sent, the memory log's "something was appended"), and most are never
+waited on. Each `asyncio.Event` carries a deque of about 0.6 KB from the moment it is
+made (docs/benchmarks.md, "Memory per held stream"); a `Latch` is two slots until a
+waiter arrives, then one future per waiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+
+class Latch:
+    """Set once and never cleared; `wait()` returns once it is set.
+
+    `set`, `is_set` and `wait` behave as `asyncio.Event`'s. A waiter that is cancelled
+    (a timeout around `wait()`) leaves nothing behind.
+    """
+
+    __slots__ = ("_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def __repr__(self) -> str:
+        waiting = len(self._waiters) if self._waiters else 0
+        return f"<Latch {'set' if self._set else 'unset'}, {waiting} waiting>"
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        """Wake every waiter; later waits return at once."""
+        if self._set:
+            return
+        self._set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until `set` was called (at once if it already was)."""
+        if self._set:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = [waiter]
+        else:
+            self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if self._waiters is not None:  # not set: this waiter was cancelled
+                self._waiters.remove(waiter)
+                if not self._waiters:
+                    self._waiters = None
