@@ -1,9 +1,9 @@
 """Drive one `LiveRun` through the Agents SDK to its terminal `RunRecord`.
 
-`complete_run` wraps `relay_stream`: the relay streams the SDK run and emits its text;
-`start_run` runs the relay in a task of its own, and `complete_run` awaits it under the
-run's time limit and the turn's cancel and turns however it ended into the record that
-is stored and sent.
+`complete_run` wraps `relay_stream`: the relay streams the SDK run under the run's time
+limit and emits its text; `start_run` runs the relay in a task of its own, and
+`complete_run` awaits it and turns however it ended (done, timed out, cancelled, failed)
+into the record that is stored and sent.
 
 The relay's task consumes `stream_events()` here and nowhere else: the SDK cancels a run
 when the task consuming it is cancelled, so an SSE client going away can never reach it.
@@ -58,8 +58,19 @@ class RunOptions:
     """Tool arguments and outputs, as stored and sent, are cut to this."""
 
 
-async def relay_stream(run: LiveRun, options: RunOptions) -> None:
-    """Run the agent to its final output, emitting every text chunk as it arrives."""
+async def relay_stream(run: LiveRun, options: RunOptions, deadline: float) -> None:
+    """Run the agent to its final output, emitting every text chunk as it arrives;
+    `TimeoutError` at `deadline` (the event loop's clock).
+
+    The limit is kept here, in the relay's own task, rather than by `asyncio.wait_for`
+    around it: no waiter future, callback and coroutine per run held for the whole
+    stream (about 1.3 KB, docs/benchmarks.md).
+    """
+    async with asyncio.timeout_at(deadline):
+        await _relay(run, options)
+
+
+async def _relay(run: LiveRun, options: RunOptions) -> None:
     progress = run.progress
     progress.attempts = track_attempts(on_first=run.request_sent)
     run.output_max_bytes = options.output_max_bytes
@@ -111,40 +122,34 @@ def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult
     return RunErrorHandlerResult(final_output=getattr(data.error, "refusal", ""))
 
 
-@dataclass(frozen=True, slots=True)
-class Relay:
-    """A run's relay, started: its task (the run's to cancel) and when its time is up."""
-
-    task: asyncio.Task[None]
-    deadline: float
-    """In the event loop's clock."""
+Relay = asyncio.Task[None]
+"""A run's relay, started (`start_run`): the task that is the run's to cancel."""
 
 
 def start_run(run: LiveRun, options: RunOptions) -> Relay:
     """Start relaying the run in a task of its own, now; `complete_run` awaits it.
 
     Apart, so a turn can send its runs' requests at once and await each where it
-    already is, not in one more task per run.
+    already is, not in one more task per run. The run's time limit starts now.
     """
     loop = asyncio.get_running_loop()
-    task = loop.create_task(relay_stream(run, options), name=f"run-{run.run_id}")
+    deadline = loop.time() + options.time_limit
+    task = loop.create_task(relay_stream(run, options, deadline), name=f"run-{run.run_id}")
     run.adopt(task)
-    return Relay(task, loop.time() + options.time_limit)
+    return task
 
 
 async def complete_run(run: LiveRun, options: RunOptions, relay: Relay | None = None) -> RunRecord:
-    """Relay the run under its time limit and cancel; never raises for a provider error.
+    """Await the run's relay to its end; never raises for a provider error.
 
     `relay` is the run's relay from `start_run`, else it starts now. A cancel of the
-    task awaiting this (not of the relay) propagates: the caller is going away, and the
-    relay's own cancel is what ends a run `cancelled`.
+    task awaiting this (not of the relay) propagates, and cancels the relay with it: the
+    caller is going away, and the relay's own cancel is what ends a run `cancelled`.
     """
-    relay = relay or start_run(run, options)
-    task = relay.task
+    task = relay or start_run(run, options)
     failure: RunFailure | None = None
     try:
-        left = relay.deadline - asyncio.get_running_loop().time()
-        await asyncio.wait_for(task, left)
+        await task
     except TimeoutError:
         failure = RunFailure(
             f"the run did not finish within {options.time_limit:g} s",
@@ -179,7 +184,7 @@ async def complete_run(run: LiveRun, options: RunOptions, relay: Relay | None = 
 
 def abandon_run(run: LiveRun, relay: Relay) -> None:
     """Cancel a started relay that will not be awaited (its turn could not start)."""
-    relay.task.cancel()
+    relay.cancel()
     _let_go(run)
 
 
