@@ -210,6 +210,7 @@ class TurnEventStream(Response):
             self._last_write = now
             assert self._loop is not None
             self._pinging = self._loop.create_task(self._ping())
+            self._pinging.add_done_callback(self._pinged)
 
     async def _ping(self) -> None:
         if not self._open or self._asgi_send is None:
@@ -219,6 +220,11 @@ class TurnEventStream(Response):
             await self._send(self._asgi_send, ping)
         except Exception as exc:  # the stream ended meanwhile: nothing to keep alive
             logger.debug("turn %s: ping not sent (%s)", self.turn_id, type(exc).__name__)
+
+    def _pinged(self, task: asyncio.Task[None]) -> None:
+        """A sent ping's task is let go: an idle stream would hold it until its next ping."""
+        if self._pinging is task:
+            self._pinging = None
 
     def _stop(self, why: Cut) -> None:
         if self._cut is None and not self._finished and self._task is not None:
