@@ -66,11 +66,6 @@ async def relay_stream(run: LiveRun, options: RunOptions, deadline: float) -> No
     around it: no waiter future, callback and coroutine per run held for the whole
     stream (about 1.3 KB, docs/benchmarks.md).
     """
-    async with asyncio.timeout_at(deadline):
-        await _relay(run, options)
-
-
-async def _relay(run: LiveRun, options: RunOptions) -> None:
     progress = run.progress
     progress.attempts = track_attempts(on_first=run.request_sent)
     run.output_max_bytes = options.output_max_bytes
@@ -90,19 +85,22 @@ async def _relay(run: LiveRun, options: RunOptions) -> None:
         ),
         error_handlers={"model_refusal": _refusal_as_answer},
     )
-    try:
-        async for event in result.stream_events():
-            await _relay_event(run, tools, event)
-    finally:  # tokens the provider billed count even when the run then fails
-        usage = result.context_wrapper.usage
-        progress.input_tokens, progress.output_tokens = usage.input_tokens, usage.output_tokens
-        # The SDK cancels its run only when a cancel lands in its own queue wait; one that
-        # lands in an emit left its task streaming from the provider after the run ended.
-        if not result.is_complete:
-            result.cancel()
-    final = result.final_output
-    if not progress.parts and isinstance(final, str) and final:
-        await run.emit_text(final)
+    async with asyncio.timeout_at(deadline):
+        try:
+            async for event in result.stream_events():
+                await _relay_event(run, tools, event)
+        finally:  # tokens the provider billed count even when the run then fails
+            usage = result.context_wrapper.usage
+            progress.input_tokens = usage.input_tokens
+            progress.output_tokens = usage.output_tokens
+            # The SDK cancels its run only when a cancel lands in its own queue wait; one
+            # that lands in an emit left its task streaming from the provider after the
+            # run ended.
+            if not result.is_complete:
+                result.cancel()
+        final = result.final_output
+        if not progress.parts and isinstance(final, str) and final:
+            await run.emit_text(final)
 
 
 async def _relay_event(run: LiveRun, tools: ToolRelay, event: StreamEvent) -> None:
