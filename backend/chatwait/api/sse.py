@@ -59,20 +59,16 @@ async def framed(
     """Frame a reader's batches, a write each (split past `MAX_WRITE_BYTES`); end with
     `error` if the log is lost. With `retry_ms` the first event carries a `retry:` field."""
     prefix = retry_field(retry_ms) if retry_ms is not None else b""
-    async for chunk in _frames(batches):
-        if prefix:
-            chunk, prefix = prefix + chunk, b""
-        yield chunk
-
-
-async def _frames(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[bytes]:
     try:
         async for batch in batches:
             if len(batch) == 1:
-                yield frame(batch[0])
+                data = frame(batch[0])
+                if prefix:
+                    data, prefix = prefix + data, b""
+                yield data
                 continue
-            pending: list[bytes] = []
-            size = 0
+            pending: list[bytes] = [prefix] if prefix else []
+            size, prefix = len(prefix), b""
             for event in batch:
                 pending.append(data := frame(event))
                 size += len(data)
@@ -82,7 +78,7 @@ async def _frames(batches: AsyncIterator[list[LoggedEvent]]) -> AsyncIterator[by
             if pending:
                 yield b"".join(pending)
     except EventLogUnavailable:
-        yield error_frame(
+        yield prefix + error_frame(
             ChatWaitError(
                 "the event log is unavailable; resume later with Last-Event-ID",
                 code="event_log_unavailable",
