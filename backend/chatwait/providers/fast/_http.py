@@ -11,7 +11,11 @@ accepts (408, 409, 429, 5xx, `x-should-retry`), are retried up to `max_retries` 
 `retry-after-ms` honoured up to two minutes); a final error status raises the exception
 `AsyncOpenAI._make_status_error_from_response` builds (same class, message and body). Limits
 mirror `Provider.client()`: one pool per provider, `MAX_CONNECTIONS` connections, idle ones
-kept 5 s (httpx2's default); environment proxies are honoured as httpx2 does.
+kept 5 s (httpx2's default); environment proxies (`HTTP(S)_PROXY`, `ALL_PROXY`, `NO_PROXY`,
+and proxy credentials from `.netrc`) are honoured as httpx2 does: read once per provider
+URL, not per request. aiohttp's `trust_env` would read them again for every request in a
+worker thread (a thread hop on each run's path to its first token); credentials for the
+provider itself come from its key, never from `.netrc`.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import Any
 
 import aiohttp
 import httpx2
+from aiohttp.helpers import get_env_proxy_for_url
 from openai import AsyncOpenAI
 from openai._models import FinalRequestOptions
+from yarl import URL
 
 from chatwait.providers import _attempts
 from chatwait.providers.fast._request import BuiltRequest
@@ -39,6 +45,7 @@ class StreamTransport:
     def __init__(self, max_connections: int) -> None:
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, tuple[URL | None, aiohttp.BasicAuth | None]] = {}
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -47,11 +54,22 @@ class StreamTransport:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
-                trust_env=True,
+                trust_env=False,  # proxies: `proxy_for`
                 cookie_jar=aiohttp.CookieJar(unsafe=True),
                 timeout=aiohttp.ClientTimeout(total=None),
             )
         return self._session
+
+    def proxy_for(self, url: str) -> tuple[URL | None, aiohttp.BasicAuth | None]:
+        """The environment's proxy for `url` and its credentials (None: go direct)."""
+        found = self._proxies.get(url)
+        if found is None:
+            try:
+                found = get_env_proxy_for_url(URL(url))
+            except LookupError:
+                found = (None, None)
+            self._proxies[url] = found
+        return found
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -63,6 +81,7 @@ class StreamTransport:
     ) -> aiohttp.ClientResponse:
         """The response to `request` once its headers say it streams (a 2xx status)."""
         session, timeout = self.session(), _timeout(request.timeout)
+        proxy, proxy_auth = self.proxy_for(request.url)
         headers = dict(request.headers)
         for retries_taken in range(max_retries + 1):
             remaining = max_retries - retries_taken
@@ -76,6 +95,8 @@ class StreamTransport:
                     headers=headers,
                     timeout=timeout,
                     allow_redirects=False,
+                    proxy=proxy,
+                    proxy_auth=proxy_auth,
                 )
             except TRANSPORT_ERRORS as error:
                 if remaining > 0:
