@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from chatwait.store import _sqlite_trips
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -61,7 +63,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _ensure_sqlite_dir(url)
-            self.engine: AsyncEngine = create_async_engine(url)
+            # One trip to SQLite's thread per statement (`_sqlite_trips`), aiosqlite URLs only.
+            driver = {"module": _sqlite_trips.dbapi()} if url.startswith("sqlite+aiosqlite") else {}
+            self.engine: AsyncEngine = create_async_engine(url, **driver)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
