@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.arms import chat_body
+from bench.experiments._results import write_results
 from bench.options import POSTGRES_ADMIN_URL
 from bench.persistence import postgres_database
 from bench.procs import chatwait_server, sim_server
@@ -34,7 +35,6 @@ from bench.specs import delete_keys
 from bench.stats import percentile
 from bench.wire import SseEvent, stream_sse
 
-OUT_DIR = Path(__file__).resolve().parents[1] / "results"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -174,12 +174,7 @@ def main(argv: list[str] | None = None) -> None:
         args.turns, args.concurrency, args.agents, args.answer_tokens,
         args.tokens_per_second, args.postgres_url, args.redis_url,
     )  # fmt: skip
-    out = args.out or OUT_DIR / f"replica-delay-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    text = markdown(result)
-    out.with_suffix(".md").write_text(text)
-    print(text)
+    write_results(result, args.out, "replica-delay", markdown)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.experiments._results import write_results
 from bench.experiments.turn_cpu import _turns
 from bench.procs import chatwait_server, sim_server
 
-OUT_DIR = Path(__file__).resolve().parents[1] / "results"
 REPO = str(Path(__file__).resolve().parents[2])
 
 
@@ -92,12 +92,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="results JSON (markdown beside it)")
     args = parser.parse_args(argv)
     result = run(args.warm, args.turns, args.agents)
-    out = args.out or OUT_DIR / f"start-path-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    text = markdown(result)
-    out.with_suffix(".md").write_text(text)
-    print(text)
+    write_results(result, args.out, "start-path", markdown)
 
 
 if __name__ == "__main__":

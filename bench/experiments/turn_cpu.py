@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -24,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.arms import chat_body
+from bench.experiments._results import write_results
 from bench.procs import chatwait_server, cpu_seconds, sim_server
 from bench.runner import profiling
 from bench.wire import stream_sse
-
-OUT_DIR = Path(__file__).resolve().parents[1] / "results"
 
 
 async def _turns(port: int, count: int, agents: int) -> None:
@@ -97,12 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", type=Path, help="write py-spy raw stacks to this directory")
     args = parser.parse_args(argv)
     result = run(args.warm, args.turns, args.agents, args.answer_tokens, args.profile)
-    out = args.out or OUT_DIR / f"turn-cpu-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    text = markdown(result)
-    out.with_suffix(".md").write_text(text)
-    print(text)
+    write_results(result, args.out, "turn-cpu", markdown)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ provider: a run can only answer if its request went through the proxy. With the 
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +14,7 @@ from agents import RunConfig, Runner
 
 from chatwait.providers.base import Provider
 from chatwait.sim import SimConfig, create_sim_app
-from tests.support.servers import serve_in_thread
+from tests.support.servers import free_port, serve_in_thread
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -30,9 +29,7 @@ def proxy_url() -> Iterator[str]:
 
 @pytest.fixture
 def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    return free_port()  # nothing listens there
 
 
 def _environment(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
