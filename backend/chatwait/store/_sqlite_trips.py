@@ -3,9 +3,10 @@
 SQLAlchemy's aiosqlite adapter makes every statement several trips to the connection's
 worker thread (open a cursor, execute, fetch the rows, close the cursor), and each trip
 costs the event loop a future, a cross-thread wake-up and a `get_running_loop` (a
-`getpid` call on CPython 3.11): measured here, 256 us of wall time and 204 us of CPU per
-INSERT against 81 us and 68 us in one trip. A turn runs some twenty statements, all on
-the loop every stream shares (docs/benchmarks.md, "A statement's trips to SQLite").
+`getpid` call on CPython 3.11): measured here, 260 us of wall time and 204 us of CPU per
+INSERT against 87 us and 69 us in one trip (`bench.experiments.sqlite_trips`). A turn
+runs some twenty statements, all on the loop every stream shares (docs/benchmarks.md,
+"Thread hops and held objects off a turn's path").
 
 `OneTripCursor` runs the whole statement (cursor, execute, description, rows, rowcount,
 close) as one function in that thread, through aiosqlite's own queue, the way
