@@ -15,9 +15,11 @@ async def test_set_wakes_every_waiter_and_later_waits_return_at_once() -> None:
         await latch.wait()
         woken.append(index)
 
+    assert not latch.waited_on()
     tasks = [asyncio.create_task(waiter(i)) for i in range(3)]
     await asyncio.sleep(0)  # every waiter is parked on the latch
     assert not latch.is_set() and woken == []
+    assert latch.waited_on()
     latch.set()
     await asyncio.gather(*tasks)
     assert sorted(woken) == [0, 1, 2] and latch.is_set()
@@ -39,7 +41,7 @@ async def test_a_timed_out_waiter_leaves_nothing_behind_and_others_still_wake() 
     assert repr(latch) == "<Latch unset, 1 waiting>", "only the waiter still waiting is held"
     staying.cancel()
     await asyncio.gather(staying, return_exceptions=True)
-    assert repr(latch) == "<Latch unset, 0 waiting>"
+    assert repr(latch) == "<Latch unset, 0 waiting>" and not latch.waited_on()
     again = asyncio.create_task(latch.wait())
     await asyncio.sleep(0)
     latch.set()

@@ -32,6 +32,10 @@ class Latch:
     def is_set(self) -> bool:
         return self._set
 
+    def waited_on(self) -> bool:
+        """Whether anyone is waiting now (a set would wake someone)."""
+        return self._waiters is not None
+
     def set(self) -> None:
         """Wake every waiter; later waits return at once."""
         if self._set:

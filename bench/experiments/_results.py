@@ -13,11 +13,12 @@ OUT_DIR = Path(__file__).resolve().parents[1] / "results"
 
 def write_results(
     result: dict[str, Any], out: Path | None, name: str, markdown: Callable[[dict[str, Any]], str]
-) -> None:
-    """`out`, or `bench/results/<name>-<time>.json`, and the `.md` beside it."""
+) -> Path:
+    """`out`, or `bench/results/<name>-<time>.json`, and the `.md` beside it; the JSON's path."""
     out = out or OUT_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     text = markdown(result)
     out.with_suffix(".md").write_text(text)
     print(text)
+    return out

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.arms import chat_body
+from bench.experiments._results import write_results
 from bench.experiments.memory_report import markdown
 from bench.procs import Server, chatwait_server, raise_fd_limit, sim_server
 from bench.wire import post_json, stream_sse
@@ -36,7 +37,6 @@ STARTING_AT_ONCE = 64
 WARM_UP = 4
 PROBE_TIMEOUT_S = 600.0
 REPO = str(Path(__file__).resolve().parents[2])
-OUT_DIR = Path(REPO) / "bench" / "results"
 
 
 def sdk_part(sim: Server, streams: int, frames: int, workdir: Path) -> dict[str, Any]:
@@ -186,12 +186,7 @@ def run_memory(
                     took = time.monotonic() - started
                     label = f"{row['part']} frames={traced} {pace:g} tok/s"
                     _log(f"{label}: {_brief(row)} ({took:.0f} s)")
-    out = out or OUT_DIR / f"memory-{streams}-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    text = markdown(results)
-    out.with_suffix(".md").write_text(text)
-    print(text)
+    out = write_results(results, out, f"memory-{streams}", markdown)
     _log(f"wrote {out} and {out.with_suffix('.md')}")
     return results
 

@@ -107,8 +107,11 @@ class MemoryEventLog(TurnEventLog):
             buffer.changed.set()
 
     def _wake(self, buffer: _TurnBuffer) -> None:
-        buffer.changed.set()
-        buffer.changed = Latch()
+        """Wake the turn's waiting readers; with none waiting (a reader registers before
+        it awaits), the unset latch stays: no new object per appended token."""
+        if buffer.changed.waited_on():
+            buffer.changed.set()
+            buffer.changed = Latch()
 
     def _expired(self, buffer: _TurnBuffer) -> bool:
         return buffer.finished_at is not None and self._clock() - buffer.finished_at > self._ttl
