@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from chatwait.accounts import Accounts
 from chatwait.api.access_log import RequestLogMiddleware, configure_logging
+from chatwait.api.after_routing import SendAfterRouting
 from chatwait.api.auth_errors import install_account_error_handler
 from chatwait.api.body_limit import BodyLimitMiddleware
 from chatwait.api.errors import install_error_handlers
@@ -107,10 +108,12 @@ def _document_without_auth(app: FastAPI) -> None:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: log, add headers, check Host, limit the body, CORS, check Origin."""
+    """Outermost first: log, add headers, check Host, limit the body, CORS, check Origin,
+    then send long responses once routing returned (`after_routing`)."""
     trusted_origins = list(settings.cors_origins)
     if settings.public_url:
         trusted_origins.append(settings.public_url)
+    app.add_middleware(SendAfterRouting)
     app.add_middleware(OriginGuardMiddleware, trusted=trusted_origins)
     if settings.cors_origins:
         # Bearer tokens, not cookies: no credentialed CORS, and never a wildcard origin.

@@ -16,7 +16,8 @@ What a stream does (the same contract as before):
 - after `StreamWatch.drain(seconds)` (SIGTERM), a stream still open when the time is up
   is cut the same way, so the server can exit;
 - the client's disconnect stops the stream and closes its reader at once;
-- HEAD gets the headers and an empty body, and no reader is read.
+- HEAD gets the headers and an empty body, and no reader is read;
+- under `SendAfterRouting` it is sent after the route and FastAPI's handler returned.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from typing import Literal
 from prometheus_client import Gauge
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
+
+from chatwait.api.after_routing import deferral
 
 logger = logging.getLogger("chatwait.api")
 
@@ -130,6 +133,10 @@ class TurnEventStream(Response):
         self._cut: Cut | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        defer = deferral(scope)
+        if defer is not None:  # sent once the route's frames are gone (`after_routing`)
+            defer(self)
+            return
         if scope["type"] == "http" and scope["method"] == "HEAD":
             await self._close_frames()
             await send(
@@ -165,18 +172,16 @@ class TurnEventStream(Response):
             await self._close_frames()
 
     async def _stream(self, send: Send) -> None:
-        await self._send(
-            send,
-            {
-                "type": "http.response.start",
-                "status": self.status_code,
-                "headers": self.raw_headers,
-            },
-        )
+        await self._send(send, self._start_message())
         async for chunk in self.frames:
             await self._send(send, {"type": "http.response.body", "body": chunk, "more_body": True})
         self._open = False
         await self._send(send, {"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _start_message(self) -> Message:
+        """The response's start; its headers are let go here (not held while it streams)."""
+        headers, self.raw_headers = self.raw_headers, []
+        return {"type": "http.response.start", "status": self.status_code, "headers": headers}
 
     async def _send(self, send: Send, message: Message) -> None:
         """One ASGI send, marked so the watch sees one that blocks (the loop is the one
