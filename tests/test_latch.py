@@ -56,3 +56,26 @@ async def test_a_waiter_cancelled_after_the_set_does_not_fail_the_set() -> None:
     waiting.cancel()  # the set came first; the cancel wins the race to the task
     await asyncio.gather(waiting, return_exceptions=True)
     assert latch.is_set() and repr(latch) == "<Latch set, 0 waiting>"
+
+
+async def test_wait_for_says_whether_it_was_set_and_keeps_no_waiter_after_either() -> None:
+    latch = Latch()
+    assert await latch.wait_for(0.01) is False  # nobody set it: the timer ended the wait
+    assert repr(latch) == "<Latch unset, 0 waiting>"
+    waiting = asyncio.create_task(latch.wait_for(30))
+    await asyncio.sleep(0)
+    assert latch.waited_on()
+    latch.set()
+    assert await asyncio.wait_for(waiting, 1) is True  # woken by the set, not the timer
+    assert await latch.wait_for(30) is True  # already set: at once
+
+
+async def test_a_cancelled_timed_wait_leaves_no_waiter_behind() -> None:
+    latch = Latch()
+    waiting = asyncio.create_task(latch.wait_for(30))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert waiting.cancelled() and not latch.waited_on()
+    latch.set()
+    assert latch.is_set() and await latch.wait_for(30) is True

@@ -50,15 +50,45 @@ class Latch:
         """Until `set` was called (at once if it already was)."""
         if self._set:
             return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = self._waiter(asyncio.get_running_loop())
+        try:
+            await waiter
+        finally:
+            self._forget(waiter)
+
+    async def wait_for(self, seconds: float) -> bool:
+        """Until `set` (True) or `seconds` went by (False).
+
+        One timer beside the waiter's future: no `asyncio.timeout` scope (an object, a
+        dict and a handle held for the whole wait) around `wait()`.
+        """
+        if self._set:
+            return True
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter(loop)
+        timer = loop.call_later(seconds, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            self._forget(waiter)
+        return self._set
+
+    def _waiter(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        waiter: asyncio.Future[None] = loop.create_future()
         if self._waiters is None:
             self._waiters = [waiter]
         else:
             self._waiters.append(waiter)
-        try:
-            await waiter
-        finally:
-            if self._waiters is not None:  # not set: this waiter was cancelled
-                self._waiters.remove(waiter)
-                if not self._waiters:
-                    self._waiters = None
+        return waiter
+
+    def _forget(self, waiter: asyncio.Future[None]) -> None:
+        if self._waiters is not None:  # not set: this waiter was cancelled or timed out
+            self._waiters.remove(waiter)
+            if not self._waiters:
+                self._waiters = None
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

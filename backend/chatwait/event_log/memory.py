@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -87,12 +85,9 @@ class MemoryEventLog(TurnEventLog):
         if buffer is None or self._expired(buffer):
             return None
         if after >= len(buffer.events) and buffer.finished_at is None and wait > 0:
-            changed = buffer.changed
-            # `asyncio.timeout`, not `wait_for`: no task per wait (one wait per token per
-            # reader, and a task each held every idle stream's memory up).
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await changed.wait()
+            # One wait per token per reader, held by every idle stream: the latch's own
+            # timed wait (a future and a timer), no task or timeout scope.
+            await buffer.changed.wait_for(wait)
         events, start = buffer.events, max(after, 0)
         end = len(events) if limit is None else min(len(events), start + limit)
         return LogRead(
