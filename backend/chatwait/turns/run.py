@@ -13,6 +13,7 @@ What it had streamed stays in `run.progress`, so a cut-short run keeps its text.
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,11 +79,7 @@ async def relay_stream(run: LiveRun, options: RunOptions, deadline: float) -> No
         run.items,
         max_turns=options.max_tool_rounds + 1,
         hooks=tools,
-        run_config=RunConfig(
-            tracing_disabled=not options.tracing,
-            tool_not_found_behavior="return_error_to_model",
-            tool_error_formatter=tool_error_formatter,
-        ),
+        run_config=_run_config(tracing=options.tracing),
         error_handlers={"model_refusal": _refusal_as_answer},
     )
     async with asyncio.timeout_at(deadline):
@@ -113,6 +110,18 @@ async def _relay_event(run: LiveRun, tools: ToolRelay, event: StreamEvent) -> No
             await run.emit_reasoning(data.delta)
     elif event.type == "run_item_stream_event":
         await tools.on_item(event.item)
+
+
+@functools.cache
+def _run_config(*, tracing: bool) -> RunConfig:
+    """One `RunConfig` for every run (the SDK only reads it): each new one makes a
+    `MultiProvider` and an `OpenAIProvider` that our runs, whose agents carry their
+    `Model`, never ask for, held for the run's whole life."""
+    return RunConfig(
+        tracing_disabled=not tracing,
+        tool_not_found_behavior="return_error_to_model",
+        tool_error_formatter=tool_error_formatter,
+    )
 
 
 def _refusal_as_answer(data: RunErrorHandlerInput[Any]) -> RunErrorHandlerResult:

@@ -362,5 +362,6 @@ async def handle(
     async for chunk in chunks:
         for event in handler.feed(chunk):
             yield event
+        del chunk  # not held while the next one is awaited (an idle stream's memory)
     for event in _finish.finish(handler):
         yield event

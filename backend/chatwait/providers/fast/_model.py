@@ -136,14 +136,15 @@ class FastChatModel(Model):
             previous_response_id=previous_response_id, conversation_id=conversation_id
         )
         builder._handle_unsupported_prompt(prompt)
+        disabled = tracing.is_disabled()
+        # A disabled span records nothing: no config is built and held for the stream.
+        config = (
+            None
+            if disabled
+            else model_config_for_trace(model_settings, tracing, base_url=self._client.base_url)
+        )
         with (
-            generation_span(
-                model=str(self.model),
-                model_config=model_config_for_trace(
-                    model_settings, tracing, base_url=self._client.base_url
-                ),
-                disabled=tracing.is_disabled(),
-            ) as span,
+            generation_span(model=str(self.model), model_config=config, disabled=disabled) as span,
             model_span_errors(
                 span,
                 message="Error streaming response",

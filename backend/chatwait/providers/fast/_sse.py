@@ -161,6 +161,7 @@ async def chunks(response: aiohttp.ClientResponse, request: BuiltRequest) -> Asy
             if isinstance(chunk, dict) and chunk.get("error"):
                 raise _stream_error(chunk["error"], request.httpx_request)
             yield chunk
+            del chunk, data  # not held while the next read waits (an idle stream's memory)
     except TRANSPORT_ERRORS as error:
         failure = client_error(error, request.httpx_request, reading=True)
         raise failure from failure.__cause__
