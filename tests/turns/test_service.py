@@ -40,6 +40,17 @@ async def _events(service: TurnService, turn_id: str) -> list[LoggedEvent]:
     return read.events
 
 
+async def _until_logged(service: TurnService, turn_id: str, kind: str) -> None:
+    """Until the turn's log holds an event of `kind` (bounded)."""
+    after, seen = 0, False
+    async with asyncio.timeout(10):
+        while not seen:
+            read = await service.event_log.read(turn_id, after, wait=5)
+            assert read is not None
+            seen = any(event.type == kind for event in read.events)
+            after = read.last_seq
+
+
 def _kinds(events: list[LoggedEvent]) -> list[tuple[str, dict[str, Any]]]:
     return [(e.type, json.loads(e.data)) for e in events]
 
@@ -118,6 +129,7 @@ async def test_cancel_ends_unfinished_runs_cancelled_with_their_text(
     user_id = await _user(service)
     started = await service.start(TurnRequest(message="stop me", agents=AGENTS), user_id=user_id)
     await held.reached.wait()
+    await _until_logged(service, started.turn_id, "run_done")  # beta ended before the cancel
     assert service.cancel_local(started.turn_id)
     await service.wait(started)
     record = await service.reader.record(started.turn_id, user_id=user_id)
