@@ -7,12 +7,13 @@ stand for two replicas sharing one Redis (the real one on 127.0.0.1:6379).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 import pytest
 from redis.asyncio import Redis
 
 from chatwait.event_log import EventLogUnavailable, LoggedEvent, MemoryEventLog, RedisEventLog
+from chatwait.event_log.base import SeqRefused
 from chatwait.event_log.replicated import ReplicatedEventLog
 
 pytestmark = pytest.mark.redis
@@ -137,3 +138,54 @@ async def test_a_turn_a_survivor_ended_is_not_written_to_again(replicas: Replica
     read = await replicas.other.read(turn, 0, wait=0)
     assert read is not None and read.finished and read.reset_after == 1
     assert read.events[1:] == survivor
+
+
+def _watch_batches(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> list[list[tuple[str, list[int]]]]:
+    """Each round trip the writer's flusher makes: (turn, seqs) per batch it carried."""
+    shared = replicas.writer.shared
+    sent: list[list[tuple[str, list[int]]]] = []
+    original = shared.append_batches
+
+    async def append_batches(
+        batches: Sequence[tuple[str, list[LoggedEvent]]],
+    ) -> list[SeqRefused | None]:
+        sent.append([(turn, [e.seq for e in events]) for turn, events in batches])
+        return await original(batches)
+
+    monkeypatch.setattr(shared, "append_batches", append_batches)
+    return sent
+
+
+@pytest.mark.parametrize("replicas", [0.05], indirect=True)
+async def test_a_tick_sends_every_turns_events_in_one_round_trip(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent = _watch_batches(replicas, monkeypatch)
+    turns = [f"turn-{uuid.uuid4().hex}" for _ in range(5)]
+    for seq in range(1, 4):  # appends never wait: the flusher sees all of them at once
+        for turn in turns:
+            await replicas.writer.append(turn, _event(seq))
+    for turn in turns:
+        assert [e.seq for e in await _follow(replicas.other, turn, 3)] == [1, 2, 3]
+    assert sent[0] == [(turn, [1, 2, 3]) for turn in turns]
+    assert len(sent) == 1, "nothing was left for another round trip"
+
+
+@pytest.mark.parametrize("replicas", [30.0], indirect=True)
+async def test_a_run_end_sends_its_own_turn_at_once_and_leaves_others_to_the_tick(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No tick within the test (30 s): only the turn whose run ended reaches Redis."""
+    sent = _watch_batches(replicas, monkeypatch)
+    ending, streaming = f"turn-{uuid.uuid4().hex}", f"turn-{uuid.uuid4().hex}"
+    for seq in range(1, 4):
+        await replicas.writer.append(ending, _event(seq))
+        await replicas.writer.append(streaming, _event(seq))
+    await replicas.writer.append(ending, _event(4, "run_done"))
+    assert [e.seq for e in await _follow(replicas.other, ending, 4)] == [1, 2, 3, 4]
+    assert sent == [[(ending, [1, 2, 3, 4])]]
+    assert await replicas.other.read(streaming, 0, wait=0) is None
+    local = await replicas.writer.read(streaming, 0, wait=0)
+    assert local is not None and [e.seq for e in local.events] == [1, 2, 3]

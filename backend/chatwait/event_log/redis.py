@@ -35,7 +35,7 @@ import asyncio
 import contextlib
 import dataclasses
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, ConnectionPool, Redis
@@ -201,18 +201,42 @@ class RedisEventLog(TurnEventLog):
         await self.append_many(turn_id, [event])
 
     async def append_many(self, turn_id: str, events: list[LoggedEvent]) -> None:
-        """Append consecutive events in one round trip (the replicated log's batches)."""
+        """Append consecutive events in one round trip."""
         self._check_open()
         if not events:
             return
+        with self._unavailable("append"):
+            expected = int(await self._append(keys=self.keys(turn_id), args=self._args(events)))
+        if expected:
+            raise _refusal(turn_id, events, expected)
+
+    async def append_batches(
+        self, batches: Sequence[tuple[str, list[LoggedEvent]]]
+    ) -> list[SeqRefused | None]:
+        """Several turns' batches (each as `append_many` takes it) in one pipelined round
+        trip, the replicated log's tick; per batch None, or the refusal it got. Raises
+        `EventLogUnavailable` (nothing is known then: send them all again; an event already
+        there is skipped)."""
+        self._check_open()
+        if not batches:
+            return []
+        with self._unavailable("append"):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for turn_id, events in batches:
+                    await self._append(
+                        keys=self.keys(turn_id), args=self._args(events), client=pipe
+                    )
+                replies = await pipe.execute()
+        return [
+            _refusal(turn_id, events, int(reply)) if int(reply) else None
+            for (turn_id, events), reply in zip(batches, replies, strict=True)
+        ]
+
+    def _args(self, events: list[LoggedEvent]) -> list[str | int]:
         args: list[str | int] = [self._max_events, self._live_ttl_ms]
         for event in events:
             args += (event.seq, event.type, event.data)
-        with self._unavailable("append"):
-            expected = int(await self._append(keys=self.keys(turn_id), args=args))
-        if expected:
-            first = next((e.seq for e in events if e.seq >= expected), events[-1].seq)
-            raise SeqRefused(turn_id, first, expected)
+        return args
 
     async def reopen(self, turn_id: str, events: list[LoggedEvent]) -> None:
         self._check_open()
@@ -301,6 +325,11 @@ class RedisEventLog(TurnEventLog):
                 detail = detail.replace(self._password, "***")
             message = f"Redis event log at {self._where} unreachable ({action}): {detail}"
             raise RedisLogUnreachable(message) from None
+
+
+def _refusal(turn_id: str, events: list[LoggedEvent], expected: int) -> SeqRefused:
+    first = next((e.seq for e in events if e.seq >= expected), events[-1].seq)
+    return SeqRefused(turn_id, first, expected)
 
 
 def _parse(

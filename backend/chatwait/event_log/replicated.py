@@ -7,9 +7,11 @@ replica that writes the turn (docs/benchmarks.md). Here:
 
 - the writer appends to a `MemoryEventLog` (no I/O) and its own replica's readers read
   from there, exactly as in the embedded setup;
-- a flusher task sends each turn's new events to Redis in batches, one `append_many` per
-  turn every `flush_seconds` (and at once when a run ends), so readers on other replicas
-  see every event, in order, exactly once, at most about one tick later;
+- a flusher task sends the turns' new events to Redis in batches: every `flush_seconds`
+  one pipelined round trip carries every turn's batch, and a turn whose run starts or
+  ends is sent at once (that turn alone, so the ends of other turns' runs do not turn
+  every stream's batching back into a round trip per token), so readers on other
+  replicas see every event, in order, exactly once, at most about one tick later;
 - `finish` flushes the turn, then marks it ended in Redis.
 
 A batch Redis refuses (it restarted empty and lost the turn) is sent again whole from
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from chatwait.event_log.base import (
@@ -65,6 +68,8 @@ class ReplicatedEventLog(TurnEventLog):
         """Every replica's turns; the cluster ends dead replicas' turns there."""
         self.flush_seconds = flush_seconds
         self._outboxes: dict[str, _Outbox] = {}
+        self._urgent: set[str] = set()
+        """Turns with an event readers elsewhere should not wait a tick for."""
         self._wake = asyncio.Event()
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
@@ -90,6 +95,7 @@ class ReplicatedEventLog(TurnEventLog):
         await self.local.append(turn_id, event)
         self._outboxes.setdefault(turn_id, _Outbox()).pending.append(event)
         if event.type in URGENT_TYPES:
+            self._urgent.add(turn_id)
             self._wake.set()
 
     async def finish(self, turn_id: str) -> None:
@@ -134,19 +140,59 @@ class ReplicatedEventLog(TurnEventLog):
         return shared if shared is not None and shared.last_seq > found.last_seq else found
 
     async def flush_all(self) -> None:
-        """Send every turn's pending events now (best effort: errors are logged)."""
-        for turn_id, outbox in list(self._outboxes.items()):
-            with contextlib.suppress(EventLogUnavailable):
-                await self._flush(turn_id, outbox, strict=False)
+        """Send every turn's pending events now, in one round trip (best effort: a Redis
+        out of reach is logged and the batches wait)."""
+        self._urgent.clear()
+        await self._flush_turns(list(self._outboxes))
 
     async def _flush_forever(self) -> None:
+        loop = asyncio.get_running_loop()
+        tick_at = loop.time() + self.flush_seconds
         while not self._closing:
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.flush_seconds):
+                async with asyncio.timeout_at(tick_at):
                     await self._wake.wait()
             self._wake.clear()
-            if not self._closing:
-                await self.flush_all()
+            tick_at = await self._flush_due(loop, tick_at)
+
+    async def _flush_due(self, loop: asyncio.AbstractEventLoop, tick_at: float) -> float:
+        """Every turn at the tick, else the urgent ones; the next tick's time."""
+        if self._closing:  # `close` sends what is left
+            return tick_at
+        if loop.time() < tick_at:
+            urgent, self._urgent = self._urgent, set()
+            await self._flush_turns(urgent)
+            return tick_at
+        await self.flush_all()
+        return loop.time() + self.flush_seconds
+
+    async def _flush_turns(self, turn_ids: Iterable[str]) -> None:
+        """These turns' pending events in one pipelined round trip. A turn whose outbox
+        is locked is being flushed by its `finish`, which sends what this would have."""
+        taken: list[tuple[str, _Outbox, list[LoggedEvent]]] = []
+        for turn_id in turn_ids:
+            outbox = self._outboxes.get(turn_id)
+            if outbox is None or outbox.abandoned or not outbox.pending or outbox.lock.locked():
+                continue
+            await outbox.lock.acquire()  # unlocked: taken at once, no other task runs
+            taken.append((turn_id, outbox, list(outbox.pending)))
+        if not taken:
+            return
+        try:
+            try:
+                refusals = await self.shared.append_batches([(t, b) for t, _, b in taken])
+            except EventLogUnavailable as exc:
+                self._lost(exc)
+                return
+            self._reached()
+            for (turn_id, outbox, batch), refused in zip(taken, refusals, strict=True):
+                if refused is None:
+                    del outbox.pending[: len(batch)]
+                else:
+                    await self._refill(turn_id, outbox, refused)
+        finally:
+            for _, outbox, _ in taken:
+                outbox.lock.release()
 
     async def _flush(self, turn_id: str, outbox: _Outbox, *, strict: bool) -> None:
         """Send the turn's pending events in one batch; keep them if Redis is out of reach."""
@@ -157,19 +203,25 @@ class ReplicatedEventLog(TurnEventLog):
             try:
                 await self.shared.append_many(turn_id, batch)
             except EventLogUnavailable as exc:
-                if not self._unreachable:
-                    logger.warning("event log: Redis unreachable, batches wait: %s", exc)
-                self._unreachable = True
+                self._lost(exc)
                 if strict:
                     raise
                 return
             except SeqRefused as exc:
                 await self._refill(turn_id, outbox, exc)
                 return
-            if self._unreachable:
-                logger.warning("event log: Redis reachable again")
-                self._unreachable = False
+            self._reached()
             del outbox.pending[: len(batch)]
+
+    def _lost(self, exc: EventLogUnavailable) -> None:
+        if not self._unreachable:
+            logger.warning("event log: Redis unreachable, batches wait: %s", exc)
+        self._unreachable = True
+
+    def _reached(self) -> None:
+        if self._unreachable:
+            logger.warning("event log: Redis reachable again")
+            self._unreachable = False
 
     async def _refill(self, turn_id: str, outbox: _Outbox, refused: SeqRefused) -> None:
         """Redis lost the turn: send it whole from seq 1, once; else stop replicating it."""
