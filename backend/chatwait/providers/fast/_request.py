@@ -24,11 +24,17 @@ from functools import cached_property
 from typing import Any, cast
 
 import httpx2
+import openai.resources.chat.chat  # noqa: F401 - see below
 from agents.models.openai_chatcompletions import OpenAIChatCompletionsModel
 from agents.models.reasoning_content_replay import ShouldReplayReasoningContent
 from openai import AsyncOpenAI, NotGiven, Omit
 from openai._utils._json import openapi_dumps
 from openai.types.responses import Response
+
+# `openai` imports its chat resources on the first `client.chat`: in a server that is the
+# first turn after start-up, which paid for building their pydantic models (hundreds of
+# ms of CPU) before its request went out. Imported with the server instead (and then
+# frozen with the rest of the start-up heap, `api.app.freeze_startup_heap`).
 
 _PER_REQUEST = frozenset(
     {"host", "content-length", "accept-encoding", "connection", "x-stainless-retry-count"}
