@@ -189,3 +189,22 @@ async def test_a_run_end_sends_its_own_turn_at_once_and_leaves_others_to_the_tic
     assert await replicas.other.read(streaming, 0, wait=0) is None
     local = await replicas.writer.read(streaming, 0, wait=0)
     assert local is not None and [e.seq for e in local.events] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("replicas", [30.0], indirect=True)
+async def test_redis_lost_again_during_a_refill_does_not_stop_the_flusher(
+    replicas: Replicas, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lost, other_turn = f"turn-{uuid.uuid4().hex}", f"turn-{uuid.uuid4().hex}"
+    await replicas.writer.append(lost, _event(1, "run_started"))
+    await _follow(replicas.other, lost, 1)
+    await replicas.admin.delete(*replicas.other.keys(lost))  # as after an empty restart
+
+    async def unreachable(turn_id: str, events: list[LoggedEvent]) -> None:
+        raise EventLogUnavailable("Redis went away again")
+
+    monkeypatch.setattr(replicas.writer.shared, "append_many", unreachable)  # the refill's
+    await replicas.writer.append(lost, _event(2, "run_done"))  # refused, then refill fails
+    await replicas.writer.append(other_turn, _event(1, "run_started"))
+    assert [e.seq for e in await _follow(replicas.other, other_turn, 1)] == [1]
+    assert replicas.writer._flusher is not None and not replicas.writer._flusher.done()

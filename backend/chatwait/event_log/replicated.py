@@ -188,8 +188,11 @@ class ReplicatedEventLog(TurnEventLog):
             for (turn_id, outbox, batch), refused in zip(taken, refusals, strict=True):
                 if refused is None:
                     del outbox.pending[: len(batch)]
-                else:
+                    continue
+                try:
                     await self._refill(turn_id, outbox, refused)
+                except EventLogUnavailable as exc:  # the batch waits for the next tick
+                    self._lost(exc)
         finally:
             for _, outbox, _ in taken:
                 outbox.lock.release()
