@@ -109,7 +109,6 @@ class Runtime:
 
     @classmethod
     async def _start(cls, settings: Settings, registry: ProviderRegistry) -> Runtime:
-        await registry.warm_up()
         db = Database(settings.resolved_database_url)
         await upgrade_database(db)
         owner = replica_id()

@@ -26,7 +26,7 @@ from chatwait.providers._attempts import count_request
 from chatwait.providers._chunk_repair import RepairingChatCompletionsModel
 from chatwait.providers._quirks import Quirks, model_settings, offered_tools, reasoning_replay
 from chatwait.providers._retry import stream_retry
-from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport, warm_up
+from chatwait.providers.fast import FastChatModel, RequestFactory, StreamTransport
 from chatwait.providers.prices import cost_usd
 
 MAX_CONNECTIONS = 4096
@@ -134,7 +134,9 @@ class Provider:
                 openai_client=client,
                 should_replay_reasoning_content=reasoning_replay(self.quirks),
             )
-        requests, transport = self._fast_parts()
+        if self._fast is None:
+            self._fast = (RequestFactory(self.client()), StreamTransport(MAX_CONNECTIONS))
+        requests, transport = self._fast
         if api_key is not None:
             requests = self._keyed_requests(api_key, client)
         return FastChatModel(
@@ -144,20 +146,6 @@ class Provider:
             transport=transport,
             should_replay_reasoning_content=reasoning_replay(self.quirks),
         )
-
-    def _fast_parts(self) -> tuple[RequestFactory, StreamTransport]:
-        if self._fast is None:
-            self._fast = (RequestFactory(self.client()), StreamTransport(MAX_CONNECTIONS))
-        return self._fast
-
-    async def warm_up(self) -> None:
-        """Build now what the first run would: the client and, for the fast model, its
-        request template and the `openai` models a stream makes (`fast.warm_up`). Sends
-        nothing."""
-        if self.api == "chat" and self.client_kind == "fast":
-            await warm_up(self._fast_parts()[0])
-        else:
-            self.client()
 
     def _keyed_requests(self, api_key: str, client: AsyncOpenAI) -> RequestFactory:
         """The request factory for a user's key: its headers carry that key."""

@@ -11,7 +11,6 @@ available to exactly the users who brought one, and their runs of it send their 
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,8 +32,6 @@ from chatwait.providers.offline import OFFLINE_AGENTS, offline_provider
 from chatwait.providers.openai import openai_provider
 from chatwait.providers.presets import preset_providers
 from chatwait.tools import McpServerHandle
-
-logger = logging.getLogger("chatwait.providers")
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,21 +304,6 @@ class ProviderRegistry:
         seen = {p.name: p for p in (a.provider for a in self.agents.values())}
         return tuple(s for p in seen.values() for s in p.secrets())
 
-    async def warm_up(self) -> None:
-        """Build at start-up what each usable provider's first run would (`Provider.warm_up`):
-        the first turn then costs what the next ones do. A failure is logged, never raised:
-        that provider's first run builds it instead."""
-        for provider in self._providers():
-            if not provider.available_with(user_key=False):
-                continue
-            try:
-                await provider.warm_up()
-            except Exception as exc:  # noqa: BLE001 - warming up is an optimisation only
-                logger.warning("provider %s: not warmed up (%s)", provider.name, type(exc).__name__)
-
     async def aclose(self) -> None:
-        for provider in self._providers():
+        for provider in {id(a.provider): a.provider for a in self.agents.values()}.values():
             await provider.aclose()
-
-    def _providers(self) -> list[Provider]:
-        return list({id(a.provider): a.provider for a in self.agents.values()}.values())

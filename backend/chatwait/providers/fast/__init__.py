@@ -8,6 +8,5 @@ less CPU per token: see `_model.py`. `Provider` builds one `RequestFactory` and 
 from chatwait.providers.fast._http import StreamTransport
 from chatwait.providers.fast._model import FastChatModel
 from chatwait.providers.fast._request import RequestFactory
-from chatwait.providers.fast._warm import warm_up
 
-__all__ = ["FastChatModel", "RequestFactory", "StreamTransport", "warm_up"]
+__all__ = ["FastChatModel", "RequestFactory", "StreamTransport"]
