@@ -227,9 +227,10 @@ class RedisEventLog(TurnEventLog):
                         keys=self.keys(turn_id), args=self._args(events), client=pipe
                     )
                 replies = await pipe.execute()
+        expected = [int(reply) for reply in replies]
         return [
-            _refusal(turn_id, events, int(reply)) if int(reply) else None
-            for (turn_id, events), reply in zip(batches, replies, strict=True)
+            _refusal(turn_id, events, seq) if seq else None
+            for (turn_id, events), seq in zip(batches, expected, strict=True)
         ]
 
     def _args(self, events: list[LoggedEvent]) -> list[str | int]:

@@ -106,7 +106,7 @@ class ReplicatedEventLog(TurnEventLog):
         await self.local.finish(turn_id)
         outbox = self._outboxes.get(turn_id)
         if outbox is not None:
-            await self._flush(turn_id, outbox, strict=True)
+            await self._flush_ending(turn_id, outbox)
             if outbox.abandoned:
                 self._outboxes.pop(turn_id, None)
                 return
@@ -168,7 +168,8 @@ class ReplicatedEventLog(TurnEventLog):
 
     async def _flush_turns(self, turn_ids: Iterable[str]) -> None:
         """These turns' pending events in one pipelined round trip. A turn whose outbox
-        is locked is being flushed by its `finish`, which sends what this would have."""
+        is locked is being flushed by its `finish` (`_flush_ending`), which sends what this
+        would have."""
         taken: list[tuple[str, _Outbox, list[LoggedEvent]]] = []
         for turn_id in turn_ids:
             outbox = self._outboxes.get(turn_id)
@@ -197,8 +198,9 @@ class ReplicatedEventLog(TurnEventLog):
             for _, outbox, _ in taken:
                 outbox.lock.release()
 
-    async def _flush(self, turn_id: str, outbox: _Outbox, *, strict: bool) -> None:
-        """Send the turn's pending events in one batch; keep them if Redis is out of reach."""
+    async def _flush_ending(self, turn_id: str, outbox: _Outbox) -> None:
+        """The ending turn's pending events in one batch, after a tick's flush of it in
+        flight; raises `EventLogUnavailable` (the events stay, the writer retries)."""
         async with outbox.lock:
             if outbox.abandoned or not outbox.pending:
                 return
@@ -207,9 +209,7 @@ class ReplicatedEventLog(TurnEventLog):
                 await self.shared.append_many(turn_id, batch)
             except EventLogUnavailable as exc:
                 self._lost(exc)
-                if strict:
-                    raise
-                return
+                raise
             except SeqRefused as exc:
                 await self._refill(turn_id, outbox, exc)
                 return
